@@ -1,0 +1,5 @@
+"""``python -m videostudio`` runs the CLI."""
+
+from videostudio.cli import main
+
+main()

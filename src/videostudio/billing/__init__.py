@@ -1,0 +1,1 @@
+"""Credits: an append-only ledger, a cached balance, and guarded debits and refunds."""

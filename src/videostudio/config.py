@@ -1,0 +1,79 @@
+"""Operator settings, read once from the environment (prefix ``VIDEOSTUDIO_``) or a ``.env`` file.
+
+Every setting has a safe embedded default, so ``videostudio serve`` works with none set: SQLite in
+``./videostudio-data``, media on the local disk, the worker in the same process.
+``docs/configuration.md`` documents each field; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All operator-tunable settings of one Video Studio process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VIDEOSTUDIO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path("./videostudio-data"))
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL. Default: SQLite file videostudio.db in DATA_DIR. "
+        "postgresql+asyncpg://user@host/db selects PostgreSQL.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Origin used for absolute result URLs, e.g. https://video.example.com. "
+        "Default: the origin of the request that reads the job.",
+    )
+    catalog_path: Path | None = Field(
+        default=None, description="Model catalog TOML file. Default: the built-in catalog."
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    worker_enabled: bool = Field(default=True, description="Run the job worker inside `serve`.")
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    worker_poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
+    lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    max_attempts: int = Field(default=3, ge=1, le=20)
+
+    rate_limit_generate_per_hour: int = Field(
+        default=24, ge=0, description="Accepted generate requests per account per hour; 0 = off."
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_batch_size: int = Field(default=4, ge=1, le=4)
+
+    starter_credits: int = Field(
+        default=1000, ge=0, description="Credits of the operator account made on first start."
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    log_level: str = "info"
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'videostudio.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (used by the CLI and tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,208 @@
+"""Job reads and the queue's state transitions.
+
+Every transition is a compare-and-swap ``UPDATE ... WHERE status = ... AND lease_owner = ...``:
+
+- ``claim`` takes pending jobs, and processing jobs whose lease expired (their worker died), using
+  ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so concurrent workers never take the same row; on SQLite
+  the single-writer transaction gives the same guarantee;
+- ``heartbeat`` extends a lease only for its current owner, and tells a worker that lost it;
+- ``finish`` moves a job to ``completed`` or ``failed`` only for the lease owner, so a job never
+  completes twice; a failure refunds in the same transaction (once, by the ledger's unique key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from videostudio.billing import service as billing
+from videostudio.db import utcnow
+from videostudio.jobs.models import COMPLETED, FAILED, PENDING, PROCESSING, Job
+
+MAX_HISTORY_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    jobs: list[Job]
+    total: int
+    limit: int
+    offset: int
+
+
+async def get_for_account(session: AsyncSession, *, job_id: str, account_id: str) -> Job | None:
+    """A job, only if ``account_id`` owns it (others' jobs are indistinguishable from none)."""
+    stmt = select(Job).where(Job.id == job_id, Job.account_id == account_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def history(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    limit: int,
+    offset: int,
+    status: str | None = None,
+    model_slug: str | None = None,
+) -> HistoryPage:
+    """An account's jobs, newest first, with optional status and model filters."""
+    conditions = [Job.account_id == account_id]
+    if status:
+        conditions.append(Job.status == status)
+    if model_slug:
+        conditions.append(Job.model_slug == model_slug)
+    stmt = (
+        select(Job)
+        .where(*conditions)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    jobs = list((await session.execute(stmt)).scalars())
+    total_stmt = select(func.count()).select_from(Job).where(*conditions)
+    total = int((await session.execute(total_stmt)).scalar_one())
+    return HistoryPage(jobs=jobs, total=total, limit=limit, offset=offset)
+
+
+async def claim(
+    session: AsyncSession, *, worker_id: str, limit: int, lease_seconds: float
+) -> list[Job]:
+    """Lease up to ``limit`` runnable jobs to ``worker_id``, oldest first."""
+    now = utcnow()
+    runnable = or_(
+        Job.status == PENDING,
+        (Job.status == PROCESSING) & (Job.lease_expires_at < now),
+    )
+    candidates = (
+        select(Job.id)
+        .where(runnable)
+        .order_by(Job.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = [row[0] for row in (await session.execute(candidates)).all()]
+    if not ids:
+        return []
+    await session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), runnable)
+        .values(
+            status=PROCESSING,
+            lease_owner=worker_id,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=Job.attempts + 1,
+            started_at=func.coalesce(Job.started_at, now),
+            updated_at=now,
+        )
+    )
+    stmt = select(Job).where(Job.id.in_(ids), Job.lease_owner == worker_id)
+    claimed = (await session.execute(stmt.execution_options(populate_existing=True))).scalars()
+    return sorted(claimed, key=lambda job: job.created_at)
+
+
+async def heartbeat(
+    session: AsyncSession,
+    *,
+    job_id: str,
+    worker_id: str,
+    lease_seconds: float,
+    progress: int | None = None,
+    provider_job_id: str | None = None,
+) -> bool:
+    """Extend the lease (and record progress); False if this worker no longer holds the job."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "lease_expires_at": now + timedelta(seconds=lease_seconds),
+        "updated_at": now,
+    }
+    if progress is not None:
+        values["progress"] = max(0, min(99, progress))
+    if provider_job_id is not None:
+        values["provider_job_id"] = provider_job_id
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == PROCESSING, Job.lease_owner == worker_id)
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def complete(
+    session: AsyncSession,
+    *,
+    job_id: str,
+    worker_id: str,
+    result_keys: list[str],
+    provider_meta: dict[str, Any],
+    last_frame_key: str | None = None,
+) -> bool:
+    """Mark the job completed; False if this worker lost it (the output must then be discarded)."""
+    now = utcnow()
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == PROCESSING, Job.lease_owner == worker_id)
+        .values(
+            status=COMPLETED,
+            progress=100,
+            result_keys=result_keys,
+            last_frame_key=last_frame_key,
+            provider_meta=provider_meta,
+            completed_at=now,
+            updated_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def fail(
+    session: AsyncSession,
+    *,
+    job: Job,
+    error_message: str,
+    worker_id: str,
+    provider_meta: dict[str, Any] | None = None,
+) -> bool:
+    """Mark the job failed and refund its charge once; False if this worker lost the job."""
+    now = utcnow()
+    guard = (Job.status == PROCESSING) & (Job.lease_owner == worker_id)
+    values: dict[str, Any] = {
+        "status": FAILED,
+        "error_message": error_message,
+        "completed_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    if provider_meta is not None:
+        values["provider_meta"] = provider_meta
+    result = await session.execute(update(Job).where(Job.id == job.id, guard).values(**values))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    if job.credits_charged > 0:
+        refunded = await billing.refund_job(
+            session,
+            account_id=job.account_id,
+            job_id=job.id,
+            amount=job.credits_charged,
+            reason=f"job failed: {error_message}",
+        )
+    else:
+        refunded = True
+    await session.execute(update(Job).where(Job.id == job.id).values(credits_refunded=refunded))
+    return True
+
+
+async def counts_by_status(session: AsyncSession) -> dict[str, int]:
+    stmt = select(Job.status, func.count()).group_by(Job.status)
+    return {status: int(count) for status, count in (await session.execute(stmt)).all()}
+
+
+def lease_expired(job: Job, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return job.lease_expires_at is not None and job.lease_expires_at < now

@@ -1,0 +1,159 @@
+"""Generate, status, history and the legacy generate endpoint. Thin: parse, call, shape."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from videostudio import flows
+from videostudio.catalog.requests import GenerateRequest, LegacyGenerateRequest
+from videostudio.errors import JOB_NOT_FOUND, APIError
+from videostudio.jobs import service
+from videostudio.jobs.models import STATUSES
+from videostudio.jobs.schemas import (
+    ErrorResponse,
+    GenerateResponse,
+    HistoryResponse,
+    LegacyResponse,
+    StatusResponse,
+    job_payload,
+)
+from videostudio.web.deps import Context, CurrentAccount, json_body, json_body_openapi
+from videostudio.web.urls import media_base
+
+router = APIRouter(tags=["video-studio"])
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 402, 404, 413, 429)
+}
+
+
+@router.post(
+    "/api/v1/video-studio/generate/",
+    summary="Create video generation jobs",
+    response_model=GenerateResponse,
+    responses=ERRORS,
+    openapi_extra=json_body_openapi(GenerateRequest),
+)
+async def generate(request: Request, ctx: Context, account: CurrentAccount) -> JSONResponse:
+    body = await json_body(request, GenerateRequest)
+    submission = await flows.submit_generation(ctx, account, body)
+    quote = submission.validated.quote
+    return JSONResponse(
+        {
+            "success": True,
+            "job_ids": submission.job_ids,
+            "credits_remaining_total": submission.balance,
+            "credits_charged": quote.total,
+            "directory_discount_applied": quote.discount,
+        }
+    )
+
+
+@router.get(
+    "/api/v1/video-studio/status/{job_id}/",
+    summary="Poll one job",
+    response_model=StatusResponse,
+    responses=ERRORS,
+)
+async def status(
+    job_id: str, request: Request, ctx: Context, account: CurrentAccount
+) -> JSONResponse:
+    async with ctx.db.read() as session:
+        job = await service.get_for_account(session, job_id=job_id, account_id=account.id)
+    if job is None:
+        raise APIError(404, JOB_NOT_FOUND, code="job_not_found")
+    return JSONResponse({"success": True, "job": job_payload(job, media_base(ctx, request))})
+
+
+@router.get(
+    "/api/v1/video-studio/history/",
+    summary="List recent jobs, newest first",
+    response_model=HistoryResponse,
+    responses=ERRORS,
+)
+async def history(
+    request: Request,
+    ctx: Context,
+    account: CurrentAccount,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_HISTORY_LIMIT)] = 20,
+    offset: Annotated[int | None, Query(ge=0)] = None,
+    page: Annotated[int | None, Query(ge=1)] = None,
+    status: Annotated[str | None, Query(description="pending|processing|completed|failed")] = None,
+    model_slug: Annotated[str | None, Query()] = None,
+) -> JSONResponse:
+    if status is not None and status not in STATUSES:
+        raise APIError(
+            400,
+            f"status must be one of {', '.join(STATUSES)}",
+            code="invalid_request",
+            field="status",
+        )
+    if offset is None:
+        offset = (page - 1) * limit if page else 0
+    async with ctx.db.read() as session:
+        result = await service.history(
+            session,
+            account_id=account.id,
+            limit=limit,
+            offset=offset,
+            status=status,
+            model_slug=model_slug,
+        )
+    base = media_base(ctx, request)
+    has_more = offset + len(result.jobs) < result.total
+    return JSONResponse(
+        {
+            "success": True,
+            "jobs": [job_payload(job, base) for job in result.jobs],
+            "pagination": {
+                "limit": limit,
+                "offset": offset,
+                "page": offset // limit + 1,
+                "total": result.total,
+                "has_more": has_more,
+                "next_offset": offset + len(result.jobs) if has_more else None,
+            },
+        }
+    )
+
+
+@router.post(
+    "/api/v1/generate/video/",
+    summary="Legacy video generation (compatibility mapping)",
+    tags=["legacy"],
+    response_model=LegacyResponse,
+    responses=ERRORS,
+    openapi_extra=json_body_openapi(LegacyGenerateRequest),
+)
+async def legacy_generate(request: Request, ctx: Context, account: CurrentAccount) -> JSONResponse:
+    body = await json_body(request, LegacyGenerateRequest)
+    model = ctx.catalog.legacy_model(body.video_model)
+    if model is None:
+        raise APIError(
+            404,
+            f"Unknown video_model for this endpoint: {body.video_model}",
+            code="unknown_model",
+            field="video_model",
+        )
+    submission = await flows.submit_generation(
+        ctx, account, body.to_generate_request(model.slug), source="legacy"
+    )
+    return JSONResponse(
+        {
+            "success": True,
+            "data": {
+                "generation_id": submission.job_ids[0],
+                "status": "pending",
+                "generation_type": "video",
+                "video_model": body.video_model,
+                "model_slug": model.slug,
+                "credits_used": submission.validated.quote.total,
+                "credits_remaining": submission.balance,
+                "mode": submission.validated.mode.replace("_", "-"),
+                "message": "Video generation started successfully",
+                "status_url": f"/api/v1/video-studio/status/{submission.job_ids[0]}/",
+            },
+        }
+    )

@@ -1,0 +1,1 @@
+"""Media: rendering, storage and serving of generated files."""

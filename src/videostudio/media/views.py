@@ -1,0 +1,32 @@
+"""Serving result files. URLs are capabilities (unguessable keys), so no API key is needed and a
+browser's ``<video src>`` just works; responses support Range requests for seeking."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from videostudio.errors import APIError
+from videostudio.web.deps import Context
+
+router = APIRouter(tags=["media"])
+CONTENT_TYPES = {
+    "mp4": "video/mp4",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "webp": "image/webp",
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+}
+
+
+@router.get("/media/{key:path}", summary="Download a generated file", include_in_schema=True)
+async def media(key: str, ctx: Context) -> FileResponse:
+    path = ctx.storage.local_path(key)
+    if path is None:
+        raise APIError(404, "File not found", code="not_found")
+    return FileResponse(
+        path,
+        media_type=CONTENT_TYPES.get(path.suffix.lstrip("."), "application/octet-stream"),
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )

@@ -1,0 +1,1 @@
+"""Engines and upstream providers, each a plugin behind ``providers.base.Provider``."""

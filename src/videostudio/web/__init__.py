@@ -1,0 +1,1 @@
+"""The HTTP layer: app factory, shared dependencies, error envelope and body limits."""

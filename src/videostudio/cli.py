@@ -274,7 +274,8 @@ def keys_create(
         data,
         as_json,
         lambda: console.print(
-            f"key {data['key_id']} for {account}\nAPI key (shown once): [bold]{data['api_key']}[/bold]",
+            f"key {data['key_id']} for {account}\n"
+            f"API key (shown once): [bold]{data['api_key']}[/bold]",
             soft_wrap=True,
         ),
     )
@@ -318,11 +319,12 @@ def keys_list(
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str, as_json: JsonOpt = False) -> None:
-    """Revoke a key at once (requests with it get 401)."""
+    """Revoke a key (refused everywhere within VIDEOSTUDIO_AUTH_CACHE_SECONDS)."""
+
+    from videostudio import flows
 
     async def job(ctx: AppContext) -> dict[str, Any]:
-        async with ctx.db.write() as session:
-            key = await accounts.revoke_key(session, key_id=key_id)
+        key = await flows.revoke_key(ctx, key_id)
         if key is None:
             raise fail(f"no key {key_id!r}")
         return {"key_id": key.id, "revoked_at": iso(key.revoked_at)}

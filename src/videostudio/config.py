@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     starter_credits: int = Field(
         default=1000, ge=0, description="Credits of the operator account made on first start."
     )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a process trusts a key lookup; a revoked key stops working in "
+        "other processes within this time. 0 = no cache.",
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     log_level: str = "info"
 

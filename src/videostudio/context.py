@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from videostudio.accounts.cache import AuthCache
 from videostudio.catalog.service import Catalog, load_catalog
 from videostudio.config import Settings
 from videostudio.db import Database
@@ -24,6 +25,7 @@ class AppContext:
     catalog: Catalog
     storage: MediaStorage
     providers: ProviderRegistry
+    auth_cache: AuthCache
     worker_wakeups: list[Callable[[], None]] = field(default_factory=list)
 
     def notify_worker(self) -> None:
@@ -41,5 +43,10 @@ def build_context(settings: Settings) -> AppContext:
         providers.route(model)
     db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
     return AppContext(
-        settings=settings, db=db, catalog=catalog, storage=storage, providers=providers
+        settings=settings,
+        db=db,
+        catalog=catalog,
+        storage=storage,
+        providers=providers,
+        auth_cache=AuthCache(settings.auth_cache_seconds),
     )

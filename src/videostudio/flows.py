@@ -11,8 +11,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import insert
+
 from videostudio.accounts import service as accounts
-from videostudio.accounts.models import Account
+from videostudio.accounts.cache import CachedAccount
+from videostudio.accounts.models import Account, ApiKey
 from videostudio.billing import ratelimit
 from videostudio.billing import service as billing
 from videostudio.catalog import rules
@@ -21,7 +24,7 @@ from videostudio.catalog.schema import ModelSpec
 from videostudio.context import AppContext
 from videostudio.db import utcnow
 from videostudio.errors import INSUFFICIENT_CREDITS, RATE_LIMITED, UNKNOWN_MODEL, APIError
-from videostudio.jobs.models import PENDING, Job
+from videostudio.jobs.models import JOBS, PENDING
 
 GENERATE_SCOPE = "generate"
 
@@ -53,7 +56,7 @@ def quote(ctx: AppContext, request: GenerateRequest) -> rules.ValidatedRequest:
 
 
 async def submit_generation(
-    ctx: AppContext, account: Account, request: GenerateRequest, *, source: str = "studio"
+    ctx: AppContext, account: CachedAccount, request: GenerateRequest, *, source: str = "studio"
 ) -> Submission:
     """Create the jobs of one generate request and charge for them atomically."""
     validated = quote(ctx, request)
@@ -75,24 +78,27 @@ async def submit_generation(
                 billing.JobCharge(job_id, validated.quote.price_per_job) for job_id in job_ids
             ]
             balance = await billing.debit(session, account_id=account.id, charges=charges)
-            session.add_all(
-                Job(
-                    id=job_id,
-                    account_id=account.id,
-                    batch_id=job_ids[0],
-                    model_slug=validated.model.slug,
-                    mode=validated.mode,
-                    status=PENDING,
-                    source=source,
-                    params=params,
-                    provider=provider.name,
-                    provider_meta={"engine": provider.name},
-                    credits_charged=validated.quote.price_per_job,
-                    directory_discount=validated.quote.discount,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for job_id in job_ids
+            await session.execute(
+                insert(JOBS),
+                [
+                    {
+                        "id": job_id,
+                        "account_id": account.id,
+                        "batch_id": job_ids[0],
+                        "model_slug": validated.model.slug,
+                        "mode": validated.mode,
+                        "status": PENDING,
+                        "source": source,
+                        "params": params,
+                        "provider": provider.name,
+                        "provider_meta": {"engine": provider.name},
+                        "credits_charged": validated.quote.price_per_job,
+                        "directory_discount": validated.quote.discount,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for job_id in job_ids
+                ],
             )
     except billing.InsufficientCredits as exc:
         raise APIError(
@@ -146,3 +152,12 @@ async def ensure_operator(ctx: AppContext) -> CreatedAccount | None:
         )
     except accounts.AccountExists:
         return None  # another process won the race
+
+
+async def revoke_key(ctx: AppContext, key_id: str) -> ApiKey | None:
+    """Revoke a key; this process stops accepting it at once, others within the auth cache TTL."""
+    async with ctx.db.write() as session:
+        key = await accounts.revoke_key(session, key_id=key_id)
+    if key is not None:
+        ctx.auth_cache.invalidate(key.key_hash)
+    return key

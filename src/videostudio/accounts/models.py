@@ -10,8 +10,9 @@ lookups stay one indexed equality.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from videostudio.db import Base, utcnow
@@ -40,3 +41,7 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# The plain table, for Core statements on hot paths (no ORM unit-of-work overhead).
+ACCOUNTS = cast(Table, Account.__table__)

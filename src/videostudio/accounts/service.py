@@ -12,12 +12,13 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from videostudio.accounts.cache import AuthCache, CachedAccount
 from videostudio.accounts.models import Account, ApiKey
-from videostudio.db import utcnow
+from videostudio.db import Database, utcnow
 
 KEY_PREFIX = "vs_live_"
 VISIBLE_PREFIX_LENGTH = 16
@@ -75,14 +76,27 @@ async def create_key(session: AsyncSession, *, account_id: str, name: str = "def
     return NewKey(key=key, secret=secret)
 
 
-async def authenticate(session: AsyncSession, secret: str) -> Account | None:
-    """The account owning an active key, or None."""
-    stmt = (
-        select(Account)
+def authenticate_statement(key_hash: str) -> Select[str, str, bool]:
+    """The (id, name, is_operator) of the account owning an active key with this digest."""
+    return (
+        select(Account.id, Account.name, Account.is_operator)
         .join(ApiKey, ApiKey.account_id == Account.id)
-        .where(ApiKey.key_hash == hash_key(secret), ApiKey.revoked_at.is_(None))
+        .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def authenticate(db: Database, cache: AuthCache, secret: str) -> CachedAccount | None:
+    """The account owning an active key, or None; served from ``cache`` when fresh."""
+    key_hash = hash_key(secret)
+    cached = cache.get(key_hash)
+    if cached is not None:
+        return cached
+    row = await db.fetch_one(authenticate_statement(key_hash))
+    if row is None:
+        return None
+    account = CachedAccount(id=row.id, name=row.name, is_operator=bool(row.is_operator))
+    cache.put(key_hash, account)
+    return account
 
 
 async def get_account(session: AsyncSession, ref: str) -> Account | None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from videostudio.accounts.models import Account
 from videostudio.billing import service as billing
 from videostudio.jobs.schemas import iso
 from videostudio.web.deps import Context, CurrentAccount
@@ -21,6 +22,7 @@ async def me(
     ledger_limit: Annotated[int, Query(ge=0, le=200)] = 20,
 ) -> JSONResponse:
     async with ctx.db.read() as session:
+        row = await session.get(Account, account.id)
         balance = await billing.balance_of(session, account.id)
         entries = await billing.ledger(session, account_id=account.id, limit=ledger_limit)
     return JSONResponse(
@@ -30,7 +32,7 @@ async def me(
                 "account_id": account.id,
                 "name": account.name,
                 "credits_balance": balance,
-                "created_at": iso(account.created_at),
+                "created_at": iso(row.created_at) if row else None,
             },
             "ledger": [
                 {

@@ -8,8 +8,9 @@ once, so a job is never charged or refunded twice even if two workers race to se
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from videostudio.db import Base, utcnow
@@ -44,3 +45,7 @@ class RateLimitWindow(Base):
     scope: Mapped[str] = mapped_column(String(32), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The plain table, for Core statements on hot paths (no ORM unit-of-work overhead).
+LEDGER = cast(Table, LedgerEntry.__table__)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from videostudio.accounts.models import Account
-from videostudio.billing.models import LedgerEntry
+from videostudio.accounts.models import ACCOUNTS, Account
+from videostudio.billing.models import LEDGER, LedgerEntry
 from videostudio.db import utcnow
 
 
@@ -37,13 +37,16 @@ class JobCharge:
 async def _change_balance(
     session: AsyncSession, account_id: str, delta: int, *, require_funds: bool
 ) -> int | None:
-    stmt = update(Account).where(Account.id == account_id)
+    # Core statements on the table (not the ORM entity): no session synchronisation to pay for.
+    accounts = ACCOUNTS
+    stmt = update(accounts).where(accounts.c.id == account_id)
     if require_funds:
-        stmt = stmt.where(Account.balance >= -delta)
+        stmt = stmt.where(accounts.c.balance >= -delta)
     result = await session.execute(
-        stmt.values(balance=Account.balance + delta).returning(Account.balance)
+        stmt.values(balance=accounts.c.balance + delta).returning(accounts.c.balance)
     )
-    return result.scalar_one_or_none()
+    balance = result.scalar_one_or_none()
+    return None if balance is None else int(balance)
 
 
 async def balance_of(session: AsyncSession, account_id: str) -> int:
@@ -93,7 +96,7 @@ async def debit(session: AsyncSession, *, account_id: str, charges: list[JobChar
                 "created_at": now,
             }
         )
-    await session.execute(insert(LedgerEntry), rows)
+    await session.execute(insert(LEDGER), rows)
     return new_balance
 
 

@@ -17,18 +17,31 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.expression import Executable
+
+from videostudio.db.sqlite_inline import inline_creator
+
+# How long a SQLite writer waits for another process's write transaction before giving up.
+BUSY_TIMEOUT_SECONDS = 10.0
 
 
-def _sqlite_engine(url: str, *, begin: str, pool_size: int) -> AsyncEngine:
+def _sqlite_engine(url: str, *, begin: str | None, pool_size: int) -> AsyncEngine:
+    database = make_url(url).database or ":memory:"
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=120, connect_args={"timeout": 60}
+        url,
+        async_creator=inline_creator(database, timeout=BUSY_TIMEOUT_SECONDS),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=120,
+        # Autocommit reads hold no transaction, so there is nothing to roll back on checkin.
+        pool_reset_on_return="rollback" if begin else None,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -38,13 +51,15 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int) -> AsyncEngine:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
+    if begin is not None:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql(begin)
 
     return engine
 
@@ -60,7 +75,7 @@ class Database:
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.read_engine = _sqlite_engine(url, begin="BEGIN", pool_size=pool_size)
+            self.read_engine = _sqlite_engine(url, begin=None, pool_size=pool_size)
             self.write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE", pool_size=1)
         elif self.dialect == "postgresql":
             self.read_engine = create_async_engine(
@@ -86,6 +101,11 @@ class Database:
         """A session whose transaction commits if the block ends normally, else rolls back."""
         async with self._write() as session, session.begin():
             yield session
+
+    async def fetch_one(self, statement: Executable) -> Row[Any] | None:
+        """Run one read statement on a pooled connection, without an ORM session (hot paths)."""
+        async with self.read_engine.connect() as conn:
+            return (await conn.execute(statement)).first()
 
     async def dispose(self) -> None:
         await self.read_engine.dispose()

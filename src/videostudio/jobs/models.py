@@ -9,9 +9,9 @@ fail or refund a job another worker now holds.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from videostudio.db import Base, utcnow
@@ -57,3 +57,7 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The plain table, for Core statements on hot paths (no ORM unit-of-work overhead).
+JOBS = cast(Table, Job.__table__)

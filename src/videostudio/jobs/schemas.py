@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from sqlalchemy import Row
 
 from videostudio.jobs.models import Job
 
@@ -89,7 +90,7 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="microseconds") if value is not None else None
 
 
-def job_payload(job: Job, media_base: str) -> dict[str, Any]:
+def job_payload(job: Job | Row[Any], media_base: str) -> dict[str, Any]:
     """The contract's job object; ``media_base`` is the absolute origin + ``/media/``."""
     return {
         "job_id": job.id,

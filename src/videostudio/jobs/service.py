@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videostudio.billing import service as billing
 from videostudio.db import utcnow
-from videostudio.jobs.models import COMPLETED, FAILED, PENDING, PROCESSING, Job
+from videostudio.jobs.models import COMPLETED, FAILED, JOBS, PENDING, PROCESSING, Job
 
 MAX_HISTORY_LIMIT = 100
 
@@ -34,10 +34,10 @@ class HistoryPage:
     offset: int
 
 
-async def get_for_account(session: AsyncSession, *, job_id: str, account_id: str) -> Job | None:
-    """A job, only if ``account_id`` owns it (others' jobs are indistinguishable from none)."""
-    stmt = select(Job).where(Job.id == job_id, Job.account_id == account_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+def status_statement(*, job_id: str, account_id: str) -> Select[Any]:
+    """One job's columns, only if ``account_id`` owns it (others' jobs are indistinguishable
+    from none). A Core statement: the status poll is the hottest read and needs no ORM."""
+    return select(JOBS).where(Job.id == job_id, Job.account_id == account_id)
 
 
 async def history(

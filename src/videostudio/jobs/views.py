@@ -60,8 +60,7 @@ async def generate(request: Request, ctx: Context, account: CurrentAccount) -> J
 async def status(
     job_id: str, request: Request, ctx: Context, account: CurrentAccount
 ) -> JSONResponse:
-    async with ctx.db.read() as session:
-        job = await service.get_for_account(session, job_id=job_id, account_id=account.id)
+    job = await ctx.db.fetch_one(service.status_statement(job_id=job_id, account_id=account.id))
     if job is None:
         raise APIError(404, JOB_NOT_FOUND, code="job_not_found")
     return JSONResponse({"success": True, "job": job_payload(job, media_base(ctx, request))})

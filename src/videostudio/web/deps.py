@@ -7,7 +7,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from videostudio.accounts.models import Account
+from videostudio.accounts.cache import CachedAccount
 from videostudio.accounts.service import authenticate, parse_authorization
 from videostudio.context import AppContext
 from videostudio.errors import APIError
@@ -17,7 +17,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 AUTH_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -25,7 +25,7 @@ def get_context(request: Request) -> AppContext:
 Context = Annotated[AppContext, Depends(get_context)]
 
 
-async def get_account(request: Request, ctx: Context) -> Account:
+async def get_account(request: Request, ctx: Context) -> CachedAccount:
     header = request.headers.get("authorization")
     secret = parse_authorization(header)
     if secret is None:
@@ -35,14 +35,13 @@ async def get_account(request: Request, ctx: Context) -> Account:
             else "Malformed Authorization header: use Bearer YOUR_API_KEY"
         )
         raise APIError(401, message, code="unauthorized", headers=AUTH_HEADERS)
-    async with ctx.db.read() as session:
-        account = await authenticate(session, secret)
+    account = await authenticate(ctx.db, ctx.auth_cache, secret)
     if account is None:
         raise APIError(401, "Invalid or revoked API key", code="unauthorized", headers=AUTH_HEADERS)
     return account
 
 
-CurrentAccount = Annotated[Account, Depends(get_account)]
+CurrentAccount = Annotated[CachedAccount, Depends(get_account)]
 
 
 async def json_body(request: Request, model: type[ModelT]) -> ModelT:

@@ -3,9 +3,9 @@
 A provider turns a validated job into output files through ``submit`` (start the work) and ``poll``
 (ask how it is going), can ``cancel`` it, and can read the provider's own webhook bodies.
 Whatever the provider calls its states, it answers with a ``ProviderUpdate`` in one normalised
-status set, so the worker's logic is the same for a local render and a remote API. Upstream adapters store their
-``provider_job_id`` right after submit and, after a restart, resume with ``poll`` rather than
-submitting (and paying) again.
+status set, so the worker's logic is the same for a local render and a remote API. Upstream
+adapters store their ``provider_job_id`` right after submit and, after a restart, resume with
+``poll`` rather than submitting (and paying) again.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 - ``engine_name`` is parametrised over ``sqlite`` and ``postgresql``. The PostgreSQL run uses a
   throw-away database created for the session (migrated once, truncated before each test). When
-  PostgreSQL cannot be reached those tests skip with the reason, unless ``VIDEOSTUDIO_REQUIRE_POSTGRES=1``
-  (set by ``.ci/run``), in which case they fail.
-- ``app`` builds a real application with its lifespan (migrations, bootstrap), and ``client`` talks
-  to it over ASGI; the worker is not started, tests drive it with ``Worker.run_once`` or explicitly.
+  PostgreSQL cannot be reached those tests skip with the reason, unless
+  ``VIDEOSTUDIO_REQUIRE_POSTGRES=1`` (set by ``.ci/run``), in which case they fail.
+- ``harness`` builds a real application with its lifespan (migrations, bootstrap) and an httpx
+  client talking to it over ASGI. The worker is not started: tests drive it with
+  ``Worker.run_once`` or explicitly, so every step is deterministic.
 """
 
 from __future__ import annotations

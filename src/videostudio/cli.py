@@ -16,17 +16,18 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from videostudio.accounts import service as accounts
 from videostudio.billing import service as billing
 from videostudio.catalog.presenter import model_payload
 from videostudio.catalog.service import CatalogError, load_catalog
-from videostudio.config import Settings, load_settings
+from videostudio.config import Settings, load_settings, unknown_environment_settings
 from videostudio.context import AppContext, build_context
 from videostudio.db.migrate import upgrade
 from videostudio.jobs.models import Job
-from videostudio.jobs.schemas import iso, job_payload
+from videostudio.jobs.schemas import iso, job_columns, job_payload
 
 app = typer.Typer(help="Video Studio: a self-hostable video-generation API.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
@@ -52,7 +53,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, 
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -64,6 +65,8 @@ def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
 
 
 def settings_or_exit(**overrides: Any) -> Settings:
+    for name in unknown_environment_settings():
+        err.print(f"[yellow]warning:[/yellow] {name} is not a Video Studio setting (typo?)")
     try:
         return load_settings(**{k: v for k, v in overrides.items() if v is not None})
     except Exception as exc:
@@ -110,7 +113,7 @@ def serve(
     settings = settings_or_exit(host=host, port=port, worker_enabled=worker)
     ctx = context_or_exit(settings)
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+        level=settings.python_log_level, format="%(levelname)s %(name)s: %(message)s"
     )
 
     def announce(created: Any) -> None:
@@ -144,7 +147,7 @@ def worker_command(
 
     settings = settings_or_exit()
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+        level=settings.python_log_level, format="%(levelname)s %(name)s: %(message)s"
     )
 
     async def job(ctx: AppContext) -> None:
@@ -336,7 +339,7 @@ def keys_revoke(key_id: str, as_json: JsonOpt = False) -> None:
 # --- credits -------------------------------------------------------------------------------------
 
 
-@credits_app.command("add")
+@credits_app.command("add", context_settings={"ignore_unknown_options": True})
 def credits_add(
     account: Annotated[str, typer.Argument(help="Account id or name.")],
     amount: Annotated[int, typer.Argument(help="Credits to add (negative to correct).")],
@@ -476,7 +479,7 @@ def jobs_show(job_id: str, as_json: JsonOpt = False) -> None:
         if row is None:
             raise fail(f"no job {job_id!r}")
         base = ctx.settings.public_base_url or f"http://{ctx.settings.host}:{ctx.settings.port}"
-        data = job_payload(row, base + "/media/")
+        data = job_payload(job_columns(row), base + "/media/")
         data.update(account_id=row.account_id, attempts=row.attempts, params=row.params)
         return data
 

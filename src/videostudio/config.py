@@ -7,11 +7,22 @@ Every setting has a safe embedded default, so ``videostudio serve`` works with n
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Plain URLs name the async driver Video Studio uses (people paste these from other tools).
+SYNC_TO_ASYNC = {
+    "sqlite://": "sqlite+aiosqlite://",
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+    "postgresql+psycopg2://": "postgresql+asyncpg://",
+    "postgresql+psycopg://": "postgresql+asyncpg://",
+}
 
 
 class Settings(BaseSettings):
@@ -62,23 +73,43 @@ class Settings(BaseSettings):
         "other processes within this time. 0 = no cache.",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
 
     @field_validator("public_base_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def python_log_level(self) -> str:
+        return "DEBUG" if self.log_level == "trace" else self.log_level.upper()
+
     @cached_property
     def resolved_database_url(self) -> str:
-        """The database URL, defaulting to a SQLite file inside the data directory."""
+        """The database URL (async drivers filled in), defaulting to SQLite in the data dir."""
         if self.database_url:
-            return self.database_url
+            url = self.database_url
+            for plain, driver in SYNC_TO_ASYNC.items():
+                if url.startswith(plain):
+                    return driver + url[len(plain) :]
+            return url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'videostudio.db').resolve()}"
 
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+
+def unknown_environment_settings() -> list[str]:
+    """``VIDEOSTUDIO_*`` variables that name no setting (usually a typo)."""
+    known = {f"VIDEOSTUDIO_{name.upper()}" for name in Settings.model_fields}
+    known |= {"VIDEOSTUDIO_TEST_POSTGRES_URL", "VIDEOSTUDIO_REQUIRE_POSTGRES"}
+    return sorted(k for k in os.environ if k.startswith("VIDEOSTUDIO_") and k not in known)
 
 
 def load_settings(**overrides: object) -> Settings:

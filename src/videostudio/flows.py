@@ -67,7 +67,7 @@ async def submit_generation(
         params["provider_model"] = provider_model
     now = utcnow()
     try:
-        async with ctx.db.write() as session:
+        async with ctx.db.transaction() as session:
             await ratelimit.hit(
                 session,
                 account_id=account.id,
@@ -78,28 +78,26 @@ async def submit_generation(
                 billing.JobCharge(job_id, validated.quote.price_per_job) for job_id in job_ids
             ]
             balance = await billing.debit(session, account_id=account.id, charges=charges)
-            await session.execute(
-                insert(JOBS),
-                [
-                    {
-                        "id": job_id,
-                        "account_id": account.id,
-                        "batch_id": job_ids[0],
-                        "model_slug": validated.model.slug,
-                        "mode": validated.mode,
-                        "status": PENDING,
-                        "source": source,
-                        "params": params,
-                        "provider": provider.name,
-                        "provider_meta": {"engine": provider.name},
-                        "credits_charged": validated.quote.price_per_job,
-                        "directory_discount": validated.quote.discount,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for job_id in job_ids
-                ],
-            )
+            rows = [
+                {
+                    "id": job_id,
+                    "account_id": account.id,
+                    "batch_id": job_ids[0],
+                    "model_slug": validated.model.slug,
+                    "mode": validated.mode,
+                    "status": PENDING,
+                    "source": source,
+                    "params": params,
+                    "provider": provider.name,
+                    "provider_meta": {"engine": provider.name},
+                    "credits_charged": validated.quote.price_per_job,
+                    "directory_discount": validated.quote.discount,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for job_id in job_ids
+            ]
+            await session.execute(insert(JOBS), rows[0] if len(rows) == 1 else rows)
     except billing.InsufficientCredits as exc:
         raise APIError(
             402,

@@ -9,7 +9,7 @@ from videostudio.jobs.worker import Worker
 
 
 async def test_generate_then_complete(harness: Harness) -> None:
-    account_id, key = await harness.account(credits=100)
+    _, key = await harness.account(credits=100)
     response = await harness.generate(
         key, model_slug="kling_3_0", prompt="a fox", quality_mode="std", duration_seconds=3
     )

@@ -12,13 +12,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videostudio.accounts.cache import AuthCache, CachedAccount
 from videostudio.accounts.models import Account, ApiKey
 from videostudio.db import Database, utcnow
+from videostudio.db.hot import HotQuery
 
 KEY_PREFIX = "vs_live_"
 VISIBLE_PREFIX_LENGTH = 16
@@ -76,13 +77,11 @@ async def create_key(session: AsyncSession, *, account_id: str, name: str = "def
     return NewKey(key=key, secret=secret)
 
 
-def authenticate_statement(key_hash: str) -> Select[str, str, bool]:
-    """The (id, name, is_operator) of the account owning an active key with this digest."""
-    return (
-        select(Account.id, Account.name, Account.is_operator)
-        .join(ApiKey, ApiKey.account_id == Account.id)
-        .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
-    )
+AUTHENTICATE = HotQuery(
+    select(Account.id, Account.name, Account.is_operator)
+    .join(ApiKey, ApiKey.account_id == Account.id)
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+)
 
 
 async def authenticate(db: Database, cache: AuthCache, secret: str) -> CachedAccount | None:
@@ -91,10 +90,10 @@ async def authenticate(db: Database, cache: AuthCache, secret: str) -> CachedAcc
     cached = cache.get(key_hash)
     if cached is not None:
         return cached
-    row = await db.fetch_one(authenticate_statement(key_hash))
+    row = await db.hot.fetch_one(AUTHENTICATE, {"key_hash": key_hash})
     if row is None:
         return None
-    account = CachedAccount(id=row.id, name=row.name, is_operator=bool(row.is_operator))
+    account = CachedAccount(id=row["id"], name=row["name"], is_operator=row["is_operator"])
     cache.put(key_hash, account)
     return account
 

@@ -15,9 +15,10 @@ import time
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from videostudio.billing.models import RateLimitWindow
+from videostudio.db import Executor
 
 
 class RateLimited(Exception):
@@ -28,7 +29,7 @@ class RateLimited(Exception):
 
 
 async def hit(
-    session: AsyncSession,
+    session: Executor,
     *,
     account_id: str,
     scope: str,
@@ -41,7 +42,8 @@ async def hit(
         return
     now = time.time() if now is None else now
     window = int(now // window_seconds) * window_seconds
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    bind = session if isinstance(session, AsyncConnection) else session.get_bind()
+    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
     upsert = (
         insert(RateLimitWindow)
         .values(account_id=account_id, scope=scope, window_start=window, count=1)

@@ -108,5 +108,10 @@ def model_payload(model: ModelSpec, catalog: Catalog) -> dict[str, Any]:
         },
         "credits": pricing_payload(model, catalog),
         "engine_route": [route.engine for route in model.routes],
-        "legacy_video_model": model.legacy_aliases[0] if model.legacy_aliases else None,
+        "legacy_enabled": model.legacy_enabled,
+        "legacy_video_model": (
+            (model.legacy_aliases[0] if model.legacy_aliases else model.slug)
+            if model.legacy_enabled
+            else None
+        ),
     }

@@ -1,11 +1,14 @@
 """Request bodies of the generate endpoints, as the contract names their fields.
 
-These shapes check types only; whether a value suits the chosen model is ``rules.validate``'s job,
-because that depends on the catalog. Unknown fields are refused, so a typo such as
-``duration_second`` is a clear 400 rather than a silently ignored option.
+These shapes check types only, and strictly (``"8"`` is not an integer, ``"yes"`` not a boolean);
+whether a value suits the chosen model is ``rules.validate``'s job, because that depends on the
+catalog. Unknown fields are refused, so a typo such as ``duration_second`` is a clear 400 rather
+than a silently ignored option.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,9 +16,9 @@ UrlList = list[str] | None
 
 
 class GenerateRequest(BaseModel):
-    """Body of ``POST /api/v1/video-studio/generate/`` and ``.../quote/``."""
+    """Body of ``POST /api/v1/video-studio/generate/``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     model_slug: str = Field(description="Must match a registered Video Studio model slug")
     prompt: str | None = Field(default=None, description="Required for most models")
@@ -56,7 +59,14 @@ class GenerateRequest(BaseModel):
 class LegacyGenerateRequest(BaseModel):
     """Body of the legacy ``POST /api/v1/generate/video/`` (older field names)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    # Video Studio field -> the legacy name a client of this endpoint sent.
+    LEGACY_NAMES: ClassVar[dict[str, str]] = {
+        "model_slug": "video_model",
+        "input_image_urls": "source_image_urls",
+        "input_video_urls": "video_urls",
+    }
 
     video_model: str = Field(default="veo3_fast", description="veo3_fast, veo3 or a model slug")
     prompt: str | None = None

@@ -7,19 +7,29 @@ can act on. Generate and quote both call it, so a quote is always exactly what g
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from videostudio.catalog.requests import GenerateRequest
 from videostudio.catalog.schema import URL_FIELDS, URL_LIST_FIELDS, ModelSpec
 from videostudio.catalog.service import Catalog
 from videostudio.errors import INVALID_DURATION, APIError, bad_request
 
-URL_RE = re.compile(r"^https://[A-Za-z0-9.\-\[\]:]+(?::\d+)?(?:[/?#][^\s]*)?$")
+HOST_RE = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$"
+)
 ASSET_RE = re.compile(r"^asset://[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
 MAX_URL_LENGTH = 2048
-IMAGE_INPUTS = ("input_image_urls", "start_frame_url", "end_frame_url", "first_frame_url")
+IMAGE_INPUTS = (
+    "input_image_urls",
+    "start_frame_url",
+    "end_frame_url",
+    "first_frame_url",
+    "last_frame_url",
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,26 @@ def _present_inputs(request: GenerateRequest) -> dict[str, Any]:
     return present
 
 
+def _is_https_url(value: str) -> bool:
+    if not value.startswith("https://") or any(ch.isspace() or ord(ch) < 32 for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    if host.startswith("[") or ":" in host:  # an IPv6 literal
+        try:
+            ipaddress.IPv6Address(host.strip("[]"))
+        except ValueError:
+            return False
+        return True
+    return bool(HOST_RE.match(host)) and not parts.username and not parts.password
+
+
 def _check_url(value: str, field: str) -> None:
-    if len(value) > MAX_URL_LENGTH or not (URL_RE.match(value) or ASSET_RE.match(value)):
+    if len(value) > MAX_URL_LENGTH or not (_is_https_url(value) or ASSET_RE.match(value)):
         raise bad_request(
             f"{field} must be an https:// URL or an asset:// ID", field=field, code="invalid_url"
         )
@@ -104,7 +132,9 @@ def _check_inputs(model: ModelSpec, inputs: dict[str, Any]) -> None:
 def _input_mode(model: ModelSpec, request: GenerateRequest, inputs: dict[str, Any]) -> str:
     field = model.mode_field
     assert field is not None
-    value = getattr(request, field, None) or next(iter(model.input_modes))
+    value = getattr(request, field, None)
+    if value is None:
+        value = next(iter(model.input_modes))
     rule = model.input_modes.get(value)
     if rule is None:
         names = ", ".join(model.input_modes)

@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Row, make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.sql.expression import Executable
 
+from videostudio.db.hot import HotReader
 from videostudio.db.sqlite_inline import inline_creator
 
 # How long a SQLite writer waits for another process's write transaction before giving up.
@@ -87,6 +88,9 @@ class Database:
                 f"Unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
                 "use sqlite+aiosqlite:///path or postgresql+asyncpg://..."
             )
+        self.hot = HotReader(
+            url, self.read_engine.dialect, pool_size=pool_size, busy_timeout=BUSY_TIMEOUT_SECONDS
+        )
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -102,12 +106,19 @@ class Database:
         async with self._write() as session, session.begin():
             yield session
 
-    async def fetch_one(self, statement: Executable) -> Row[Any] | None:
-        """Run one read statement on a pooled connection, without an ORM session (hot paths)."""
-        async with self.read_engine.connect() as conn:
-            return (await conn.execute(statement)).first()
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """Like ``write()`` but a Core connection, without the ORM session's overhead; for the
+        generate path, whose statements are all Core."""
+        async with self.write_engine.begin() as conn:
+            yield conn
 
     async def dispose(self) -> None:
+        await self.hot.close()
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()
+
+
+# What the Core-only service functions accept: either kind of transaction.
+Executor = AsyncSession | AsyncConnection

@@ -6,11 +6,11 @@ models here exist to document the shape, with a test asserting the two agree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Row
 
 from videostudio.jobs.models import Job
 
@@ -72,6 +72,8 @@ class LegacyData(BaseModel):
     credits_remaining: int
     mode: str
     message: str
+    model_slug: str
+    status_url: str
 
 
 class LegacyResponse(BaseModel):
@@ -80,32 +82,45 @@ class LegacyResponse(BaseModel):
 
 
 class ErrorResponse(BaseModel):
+    """Every error. ``code``, ``field`` and the rest are Video Studio additions to the contract's
+    ``success``/``error``; each appears only where it applies."""
+
     success: Literal[False] = False
     error: str
     code: str | None = None
     field: str | None = None
+    allowed: list[Any] | None = None
+    credits_required: int | None = None
+    credits_available: int | None = None
+    limit_per_hour: int | None = None
+    retry_after_seconds: int | None = None
 
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="microseconds") if value is not None else None
 
 
-def job_payload(job: Job | Row[Any], media_base: str) -> dict[str, Any]:
-    """The contract's job object; ``media_base`` is the absolute origin + ``/media/``."""
+def job_columns(job: Job) -> dict[str, Any]:
+    """An ORM job as the column mapping ``job_payload`` takes."""
+    return {column.key: getattr(job, column.key) for column in Job.__table__.columns}
+
+
+def job_payload(job: Mapping[str, Any], media_base: str) -> dict[str, Any]:
+    """The contract's job object from a job's columns; ``media_base`` is origin + ``/media/``."""
     return {
-        "job_id": job.id,
-        "model_slug": job.model_slug,
-        "mode": job.mode,
-        "status": job.status,
-        "progress": job.progress,
-        "result_urls": [media_base + key for key in job.result_keys],
-        "last_frame_url": media_base + job.last_frame_key if job.last_frame_key else None,
-        "credits_charged": job.credits_charged,
-        "credits_refunded": job.credits_refunded,
-        "directory_discount_applied": job.directory_discount,
-        "provider_meta": job.provider_meta,
-        "error_message": job.error_message,
-        "created_at": iso(job.created_at),
-        "started_at": iso(job.started_at),
-        "completed_at": iso(job.completed_at),
+        "job_id": job["id"],
+        "model_slug": job["model_slug"],
+        "mode": job["mode"],
+        "status": job["status"],
+        "progress": job["progress"],
+        "result_urls": [media_base + key for key in job["result_keys"]],
+        "last_frame_url": media_base + job["last_frame_key"] if job["last_frame_key"] else None,
+        "credits_charged": job["credits_charged"],
+        "credits_refunded": job["credits_refunded"],
+        "directory_discount_applied": job["directory_discount"],
+        "provider_meta": job["provider_meta"],
+        "error_message": job["error_message"],
+        "created_at": iso(job["created_at"]),
+        "started_at": iso(job["started_at"]),
+        "completed_at": iso(job["completed_at"]),
     }

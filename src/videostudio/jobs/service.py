@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Integer, String, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videostudio.billing import service as billing
-from videostudio.db import utcnow
+from videostudio.db import Database, utcnow
+from videostudio.db.hot import HotQuery
 from videostudio.jobs.models import COMPLETED, FAILED, JOBS, PENDING, PROCESSING, Job
 
 MAX_HISTORY_LIMIT = 100
@@ -28,20 +29,44 @@ MAX_HISTORY_LIMIT = 100
 
 @dataclass(frozen=True)
 class HistoryPage:
-    jobs: list[Job]
+    jobs: list[dict[str, Any]]
     total: int
     limit: int
     offset: int
 
 
-def status_statement(*, job_id: str, account_id: str) -> Select[Any]:
-    """One job's columns, only if ``account_id`` owns it (others' jobs are indistinguishable
-    from none). A Core statement: the status poll is the hottest read and needs no ORM."""
-    return select(JOBS).where(Job.id == job_id, Job.account_id == account_id)
+JOB_FOR_ACCOUNT = HotQuery(
+    select(JOBS).where(
+        JOBS.c.id == bindparam("job_id"), JOBS.c.account_id == bindparam("account_id")
+    )
+)
+_STATUS_FILTER = bindparam("status", type_=String)
+_MODEL_FILTER = bindparam("model_slug", type_=String)
+_HISTORY_WHERE = (
+    (JOBS.c.account_id == bindparam("account_id"))
+    & (_STATUS_FILTER.is_(None) | (JOBS.c.status == _STATUS_FILTER))
+    & (_MODEL_FILTER.is_(None) | (JOBS.c.model_slug == _MODEL_FILTER))
+)
+HISTORY_PAGE = HotQuery(
+    select(JOBS)
+    .where(_HISTORY_WHERE)
+    .order_by(JOBS.c.created_at.desc(), JOBS.c.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+    .offset(bindparam("offset", type_=Integer))
+)
+HISTORY_COUNT = HotQuery(
+    select(func.count().label("total")).select_from(JOBS).where(_HISTORY_WHERE)
+)
+
+
+async def get_for_account(db: Database, *, job_id: str, account_id: str) -> dict[str, Any] | None:
+    """A job's columns, only if ``account_id`` owns it (others' jobs are indistinguishable
+    from missing ones). The status poll is the hottest read, so it runs as a ``HotQuery``."""
+    return await db.hot.fetch_one(JOB_FOR_ACCOUNT, {"job_id": job_id, "account_id": account_id})
 
 
 async def history(
-    session: AsyncSession,
+    db: Database,
     *,
     account_id: str,
     limit: int,
@@ -50,21 +75,16 @@ async def history(
     model_slug: str | None = None,
 ) -> HistoryPage:
     """An account's jobs, newest first, with optional status and model filters."""
-    conditions = [Job.account_id == account_id]
-    if status:
-        conditions.append(Job.status == status)
-    if model_slug:
-        conditions.append(Job.model_slug == model_slug)
-    stmt = (
-        select(Job)
-        .where(*conditions)
-        .order_by(Job.created_at.desc(), Job.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    jobs = list((await session.execute(stmt)).scalars())
-    total_stmt = select(func.count()).select_from(Job).where(*conditions)
-    total = int((await session.execute(total_stmt)).scalar_one())
+    params: dict[str, Any] = {
+        "account_id": account_id,
+        "status": status,
+        "model_slug": model_slug,
+        "limit": limit,
+        "offset": offset,
+    }
+    jobs = await db.hot.fetch(HISTORY_PAGE, params)
+    counted = await db.hot.fetch_one(HISTORY_COUNT, params)
+    total = int(counted["total"]) if counted else 0
     return HistoryPage(jobs=jobs, total=total, limit=limit, offset=offset)
 
 

@@ -60,7 +60,7 @@ async def generate(request: Request, ctx: Context, account: CurrentAccount) -> J
 async def status(
     job_id: str, request: Request, ctx: Context, account: CurrentAccount
 ) -> JSONResponse:
-    job = await ctx.db.fetch_one(service.status_statement(job_id=job_id, account_id=account.id))
+    job = await service.get_for_account(ctx.db, job_id=job_id, account_id=account.id)
     if job is None:
         raise APIError(404, JOB_NOT_FOUND, code="job_not_found")
     return JSONResponse({"success": True, "job": job_payload(job, media_base(ctx, request))})
@@ -82,6 +82,8 @@ async def history(
     status: Annotated[str | None, Query(description="pending|processing|completed|failed")] = None,
     model_slug: Annotated[str | None, Query()] = None,
 ) -> JSONResponse:
+    status = status or None
+    model_slug = model_slug or None
     if status is not None and status not in STATUSES:
         raise APIError(
             400,
@@ -91,15 +93,14 @@ async def history(
         )
     if offset is None:
         offset = (page - 1) * limit if page else 0
-    async with ctx.db.read() as session:
-        result = await service.history(
-            session,
-            account_id=account.id,
-            limit=limit,
-            offset=offset,
-            status=status,
-            model_slug=model_slug,
-        )
+    result = await service.history(
+        ctx.db,
+        account_id=account.id,
+        limit=limit,
+        offset=offset,
+        status=status,
+        model_slug=model_slug,
+    )
     base = media_base(ctx, request)
     has_more = offset + len(result.jobs) < result.total
     return JSONResponse(
@@ -116,6 +117,15 @@ async def history(
             },
         }
     )
+
+
+def legacy_names(error: APIError) -> APIError:
+    """Name fields in an error as the legacy client sent them (``source_image_urls``, ...)."""
+    for new, old in LegacyGenerateRequest.LEGACY_NAMES.items():
+        error.error = error.error.replace(new, old)
+        if error.field is not None:
+            error.field = error.field.replace(new, old)
+    return error
 
 
 @router.post(
@@ -136,9 +146,12 @@ async def legacy_generate(request: Request, ctx: Context, account: CurrentAccoun
             code="unknown_model",
             field="video_model",
         )
-    submission = await flows.submit_generation(
-        ctx, account, body.to_generate_request(model.slug), source="legacy"
-    )
+    try:
+        submission = await flows.submit_generation(
+            ctx, account, body.to_generate_request(model.slug), source="legacy"
+        )
+    except APIError as exc:
+        raise legacy_names(exc) from exc
     return JSONResponse(
         {
             "success": True,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -38,6 +39,10 @@ class MediaStorage(ABC):
     @abstractmethod
     def local_path(self, key: str) -> Path | None:
         """The published file for ``key``, or None if it does not exist."""
+
+    @abstractmethod
+    def sweep_temporary(self, *, older_than_seconds: float) -> int:
+        """Delete partial files left by crashed renders; returns how many were removed."""
 
 
 class LocalStorage(MediaStorage):
@@ -66,6 +71,18 @@ class LocalStorage(MediaStorage):
     def discard(self, key: str) -> None:
         for path in (self.temp_path(key), self._path(key)):
             path.unlink(missing_ok=True)
+
+    def sweep_temporary(self, *, older_than_seconds: float) -> int:
+        # Only old files: another process sharing this directory may be writing a fresh one.
+        if not self.tmp.is_dir():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for path in self.tmp.iterdir():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def local_path(self, key: str) -> Path | None:
         try:

@@ -20,7 +20,8 @@ CONTENT_TYPES = {
 }
 
 
-@router.get("/media/{key:path}", summary="Download a generated file", include_in_schema=True)
+@router.head("/media/{key:path}", include_in_schema=False)
+@router.get("/media/{key:path}", summary="Download a generated file")
 async def media(key: str, ctx: Context) -> FileResponse:
     path = ctx.storage.local_path(key)
     if path is None:

@@ -70,7 +70,11 @@ class SandboxProvider(Provider):
             "engine": "sandbox",
             "sandbox": True,
             "note": "Rendered by the CPU sandbox engine, not by the model.",
-            "effective_duration_seconds": result.duration_seconds,
+            "effective_duration_seconds": (
+                int(result.duration_seconds)
+                if float(result.duration_seconds).is_integer()
+                else result.duration_seconds
+            ),
             "width": result.width,
             "height": result.height,
             "fps": result.fps,
@@ -81,7 +85,10 @@ class SandboxProvider(Provider):
         if job.params.get("quality_mode"):
             meta["quality_mode"] = job.params["quality_mode"]
         if job.params.get("inputs"):
+            # This engine version renders every mode from the prompt alone; say so.
             meta["input_media_rendered"] = False
+        if job.params.get("return_last_frame"):
+            meta["last_frame_rendered"] = False
         return ProviderUpdate(
             status=ProviderStatus.SUCCEEDED, progress=100, result_keys=[key], meta=meta
         )

@@ -10,8 +10,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from videostudio import __version__, flows
@@ -44,6 +46,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upgrade(settings.resolved_database_url)
+        removed = context.storage.sweep_temporary(older_than_seconds=3600)
+        if removed:
+            log.info("removed %d stale partial file(s) from crashed renders", removed)
         created = await flows.ensure_operator(context)
         app.state.operator = created
         if created is not None and on_operator_created is not None:
@@ -82,10 +87,39 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
+    @app.head("/api/v1/health/", include_in_schema=False)
     @app.get("/api/v1/health/", tags=["ops"], summary="Liveness (no auth, no database)")
     async def health() -> JSONResponse:
         return JSONResponse({"success": True, "status": "ok", "version": __version__})
 
     for router in (jobs_router, catalog_router, account_router, media_router):
         app.include_router(router)
+    install_openapi_security(app)
     return app
+
+
+def install_openapi_security(app: FastAPI) -> None:
+    """Declare the API-key scheme so Swagger UI offers "Authorize" and sends the key."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Authorization: Bearer YOUR_API_KEY (Token KEY and a bare "
+                    "key are accepted too)",
+                }
+            }
+            for path, operations in schema["paths"].items():
+                if path.startswith(("/api/v1/health", "/media")):
+                    continue
+                for operation in operations.values():
+                    operation["security"] = [{"apiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -25,7 +25,8 @@ async def get_context(request: Request) -> AppContext:
 Context = Annotated[AppContext, Depends(get_context)]
 
 
-async def get_account(request: Request, ctx: Context) -> CachedAccount:
+async def get_account(request: Request) -> CachedAccount:
+    ctx: AppContext = request.app.state.ctx
     header = request.headers.get("authorization")
     secret = parse_authorization(header)
     if secret is None:

@@ -63,6 +63,13 @@ def describe_validation_error(errors: list[Any]) -> tuple[str, str | None]:
     }
     if kind in messages:
         return messages[kind], field
+    ctx = first.get("ctx") or {}
+    if kind == "greater_than_equal":
+        return f"{field} must be at least {ctx.get('ge')}", field
+    if kind == "less_than_equal":
+        return f"{field} must be at most {ctx.get('le')}", field
+    if kind == "too_long":
+        return f"{field} accepts at most {ctx.get('max_length')} entries", field
     return f"{field}: {first.get('msg', 'invalid value')}", field
 
 

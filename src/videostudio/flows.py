@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 
 from videostudio.accounts import service as accounts
 from videostudio.accounts.cache import CachedAccount
@@ -23,10 +23,29 @@ from videostudio.catalog.requests import GenerateRequest
 from videostudio.catalog.schema import ModelSpec
 from videostudio.context import AppContext
 from videostudio.db import utcnow
+from videostudio.db.hot import HotStatement
 from videostudio.errors import INSUFFICIENT_CREDITS, RATE_LIMITED, UNKNOWN_MODEL, APIError
 from videostudio.jobs.models import JOBS, PENDING
 
 GENERATE_SCOPE = "generate"
+# Every column of a new job, so the hot-path INSERT needs no engine-side defaults.
+NEW_JOB_DEFAULTS: dict[str, object] = {
+    "status": PENDING,
+    "provider_job_id": None,
+    "progress": 0,
+    "credits_refunded": False,
+    "result_keys": [],
+    "last_frame_key": None,
+    "error_message": None,
+    "attempts": 0,
+    "lease_owner": None,
+    "lease_expires_at": None,
+    "started_at": None,
+    "completed_at": None,
+}
+INSERT_JOB = HotStatement(
+    insert(JOBS).values({column.key: bindparam(column.key, type_=column.type) for column in JOBS.c})
+)
 
 
 @dataclass(frozen=True)
@@ -67,9 +86,9 @@ async def submit_generation(
         params["provider_model"] = provider_model
     now = utcnow()
     try:
-        async with ctx.db.transaction() as session:
+        async with ctx.db.hot.transaction() as tx:
             await ratelimit.hit(
-                session,
+                tx,
                 account_id=account.id,
                 scope=GENERATE_SCOPE,
                 limit=ctx.settings.rate_limit_generate_per_hour,
@@ -77,27 +96,27 @@ async def submit_generation(
             charges = [
                 billing.JobCharge(job_id, validated.quote.price_per_job) for job_id in job_ids
             ]
-            balance = await billing.debit(session, account_id=account.id, charges=charges)
-            rows = [
-                {
-                    "id": job_id,
-                    "account_id": account.id,
-                    "batch_id": job_ids[0],
-                    "model_slug": validated.model.slug,
-                    "mode": validated.mode,
-                    "status": PENDING,
-                    "source": source,
-                    "params": params,
-                    "provider": provider.name,
-                    "provider_meta": {"engine": provider.name},
-                    "credits_charged": validated.quote.price_per_job,
-                    "directory_discount": validated.quote.discount,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for job_id in job_ids
-            ]
-            await session.execute(insert(JOBS), rows[0] if len(rows) == 1 else rows)
+            balance = await billing.debit(tx, account_id=account.id, charges=charges)
+            for job_id in job_ids:
+                await tx.execute(
+                    INSERT_JOB,
+                    {
+                        **NEW_JOB_DEFAULTS,
+                        "id": job_id,
+                        "account_id": account.id,
+                        "batch_id": job_ids[0],
+                        "model_slug": validated.model.slug,
+                        "mode": validated.mode,
+                        "source": source,
+                        "params": params,
+                        "provider": provider.name,
+                        "provider_meta": {"engine": provider.name},
+                        "credits_charged": validated.quote.price_per_job,
+                        "directory_discount": validated.quote.discount,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
     except billing.InsufficientCredits as exc:
         raise APIError(
             402,

@@ -40,31 +40,31 @@ async def test_fourth_request_in_an_hour_is_429(harness: Harness) -> None:
     assert legacy.status_code == 429
     assert (await harness.generate(other, model_slug="veo31_lite", prompt="p")).status_code == 200
     # The 402s above did not use up the poor account's budget.
-    async with harness.ctx.db.write() as session:
+    async with harness.ctx.db.hot.transaction() as tx:
         for _ in range(3):
-            await ratelimit.hit(session, account_id=poor_id, scope="generate", limit=3)
+            await ratelimit.hit(tx, account_id=poor_id, scope="generate", limit=3)
 
 
 async def test_sliding_window_weighs_the_previous_window(harness: Harness) -> None:
     account_id, _ = await harness.account(credits=0)
     hour = 3600.0
     start = 1_000 * hour
-    async with harness.ctx.db.write() as session:
+    async with harness.ctx.db.hot.transaction() as tx:
         for _ in range(10):
-            await ratelimit.hit(session, account_id=account_id, scope="t", limit=10, now=start + 10)
+            await ratelimit.hit(tx, account_id=account_id, scope="t", limit=10, now=start + 10)
     # A quarter into the next window, 75 % of the previous 10 still count: 7.5 + 2 <= 10 < 7.5 + 3.
     now = start + hour + hour / 4
-    async with harness.ctx.db.write() as session:
+    async with harness.ctx.db.hot.transaction() as tx:
         for _ in range(2):
-            await ratelimit.hit(session, account_id=account_id, scope="t", limit=10, now=now)
+            await ratelimit.hit(tx, account_id=account_id, scope="t", limit=10, now=now)
     with pytest.raises(ratelimit.RateLimited) as info:
-        async with harness.ctx.db.write() as session:
-            await ratelimit.hit(session, account_id=account_id, scope="t", limit=10, now=now)
+        async with harness.ctx.db.hot.transaction() as tx:
+            await ratelimit.hit(tx, account_id=account_id, scope="t", limit=10, now=now)
     assert 0 < info.value.retry_after <= hour
 
 
 async def test_zero_disables_the_limit(harness: Harness) -> None:
     account_id, _ = await harness.account(credits=0)
-    async with harness.ctx.db.write() as session:
+    async with harness.ctx.db.hot.transaction() as tx:
         for _ in range(50):
-            await ratelimit.hit(session, account_id=account_id, scope="generate", limit=0)
+            await ratelimit.hit(tx, account_id=account_id, scope="generate", limit=0)

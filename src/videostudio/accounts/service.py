@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from videostudio.accounts.cache import AuthCache, CachedAccount
 from videostudio.accounts.models import Account, ApiKey
 from videostudio.db import Database, utcnow
-from videostudio.db.hot import HotQuery
+from videostudio.db.hot import HotStatement
 
 KEY_PREFIX = "vs_live_"
 VISIBLE_PREFIX_LENGTH = 16
@@ -77,7 +77,7 @@ async def create_key(session: AsyncSession, *, account_id: str, name: str = "def
     return NewKey(key=key, secret=secret)
 
 
-AUTHENTICATE = HotQuery(
+AUTHENTICATE = HotStatement(
     select(Account.id, Account.name, Account.is_operator)
     .join(ApiKey, ApiKey.account_id == Account.id)
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from videostudio.accounts.models import Account
 from videostudio.billing import service as billing
 from videostudio.jobs.schemas import iso
-from videostudio.web.deps import Context, CurrentAccount
+from videostudio.web.deps import authenticated
 
 router = APIRouter(tags=["account"])
 
 
 @router.get("/api/v1/account/", summary="The calling account, its balance and recent ledger")
 async def me(
-    ctx: Context,
-    account: CurrentAccount,
+    request: Request,
     ledger_limit: Annotated[int, Query(ge=0, le=200)] = 20,
 ) -> JSONResponse:
+    ctx, account = await authenticated(request)
     async with ctx.db.read() as session:
         row = await session.get(Account, account.id)
         balance = await billing.balance_of(session, account.id)

@@ -1,11 +1,11 @@
 """Per-account request limits that hold across processes and machines.
 
 Counts live in the database (``rate_limit_windows``), one row per account, scope and fixed window,
-incremented with an atomic upsert inside the caller's transaction. The limit is checked against a
-sliding-window estimate (this window's count plus the previous window's, weighted by how much of it
-still overlaps), which avoids the double burst a plain fixed window allows at its edge. A rejected
-request raises ``RateLimited``; the caller's rollback undoes its increment, so only accepted
-requests count.
+incremented with an atomic upsert inside the caller's transaction (the generate request's hot
+transaction). The limit is checked against a sliding-window estimate (this window's count plus the
+previous window's, weighted by how much of it still overlaps), which avoids the double burst a plain
+fixed window allows at its edge. A rejected request raises ``RateLimited``; the caller's rollback
+undoes its increment, so only accepted requests count.
 """
 
 from __future__ import annotations
@@ -13,12 +13,44 @@ from __future__ import annotations
 import math
 import time
 
-from sqlalchemy import delete, select
+from sqlalchemy import BigInteger, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from videostudio.billing.models import RateLimitWindow
-from videostudio.db import Executor
+from videostudio.db.hot import HotStatement, HotTransaction
+
+WINDOWS = RateLimitWindow.__table__
+_KEY = {
+    "account_id": bindparam("account_id"),
+    "scope": bindparam("scope"),
+    "window_start": bindparam("window_start", type_=BigInteger),
+}
+COUNT_UP = HotStatement(
+    {
+        name: dialect.insert(RateLimitWindow)
+        .values(**_KEY, count=1)
+        .on_conflict_do_update(
+            index_elements=["account_id", "scope", "window_start"],
+            set_={"count": RateLimitWindow.count + 1},
+        )
+        .returning(RateLimitWindow.count)
+        for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+    }
+)
+PREVIOUS = HotStatement(
+    select(RateLimitWindow.count).where(
+        RateLimitWindow.account_id == _KEY["account_id"],
+        RateLimitWindow.scope == _KEY["scope"],
+        RateLimitWindow.window_start == _KEY["window_start"],
+    )
+)
+FORGET_OLD = HotStatement(
+    delete(RateLimitWindow).where(
+        RateLimitWindow.account_id == _KEY["account_id"],
+        RateLimitWindow.scope == _KEY["scope"],
+        RateLimitWindow.window_start < _KEY["window_start"],
+    )
+)
 
 
 class RateLimited(Exception):
@@ -29,7 +61,7 @@ class RateLimited(Exception):
 
 
 async def hit(
-    session: Executor,
+    tx: HotTransaction,
     *,
     account_id: str,
     scope: str,
@@ -42,34 +74,13 @@ async def hit(
         return
     now = time.time() if now is None else now
     window = int(now // window_seconds) * window_seconds
-    bind = session if isinstance(session, AsyncConnection) else session.get_bind()
-    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
-    upsert = (
-        insert(RateLimitWindow)
-        .values(account_id=account_id, scope=scope, window_start=window, count=1)
-        .on_conflict_do_update(
-            index_elements=["account_id", "scope", "window_start"],
-            set_={"count": RateLimitWindow.count + 1},
-        )
-        .returning(RateLimitWindow.count)
-    )
-    current = int((await session.execute(upsert)).scalar_one())
+    key = {"account_id": account_id, "scope": scope}
+    row = await tx.fetch_one(COUNT_UP, {**key, "window_start": window})
+    current = int(row["count"]) if row else 1
     if current == 1:
-        await session.execute(
-            delete(RateLimitWindow).where(
-                RateLimitWindow.account_id == account_id,
-                RateLimitWindow.scope == scope,
-                RateLimitWindow.window_start < window - window_seconds,
-            )
-        )
-    previous_row = await session.execute(
-        select(RateLimitWindow.count).where(
-            RateLimitWindow.account_id == account_id,
-            RateLimitWindow.scope == scope,
-            RateLimitWindow.window_start == window - window_seconds,
-        )
-    )
-    previous = int(previous_row.scalar_one_or_none() or 0)
+        await tx.execute(FORGET_OLD, {**key, "window_start": window - window_seconds})
+    previous_row = await tx.fetch_one(PREVIOUS, {**key, "window_start": window - window_seconds})
+    previous = int(previous_row["count"]) if previous_row else 0
     elapsed = (now - window) / window_seconds
     if current + previous * (1 - elapsed) <= limit:
         return

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from videostudio.accounts.models import ACCOUNTS, Account
 from videostudio.billing.models import LEDGER, LedgerEntry
-from videostudio.db import Executor, utcnow
+from videostudio.db import utcnow
+from videostudio.db.hot import HotStatement, HotTransaction
 
 
 class InsufficientCredits(Exception):
@@ -46,7 +47,7 @@ _ADD_IF_FUNDED = _ADD.where(ACCOUNTS.c.balance >= -bindparam("delta", type_=BigI
 
 
 async def _change_balance(
-    session: Executor, account_id: str, delta: int, *, require_funds: bool
+    session: AsyncSession, account_id: str, delta: int, *, require_funds: bool
 ) -> int | None:
     stmt = _ADD_IF_FUNDED if require_funds else _ADD
     result = await session.execute(stmt, {"account_id": account_id, "delta": delta})
@@ -54,7 +55,7 @@ async def _change_balance(
     return None if balance is None else int(balance)
 
 
-async def balance_of(session: Executor, account_id: str) -> int:
+async def balance_of(session: AsyncSession, account_id: str) -> int:
     stmt = select(Account.balance).where(Account.id == account_id)
     return int((await session.execute(stmt)).scalar_one())
 
@@ -79,18 +80,45 @@ async def grant(
     return new_balance
 
 
-async def debit(session: Executor, *, account_id: str, charges: list[JobCharge]) -> int:
-    """Charge every job of a batch at once, or nothing; returns the new balance."""
+HOT_ADD_IF_FUNDED = HotStatement(_ADD_IF_FUNDED)
+HOT_BALANCE = HotStatement(
+    select(ACCOUNTS.c.balance).where(ACCOUNTS.c.id == bindparam("account_id"))
+)
+HOT_LEDGER_DEBIT = HotStatement(
+    insert(LEDGER).values(
+        {
+            name: bindparam(name, type_=LEDGER.c[name].type)
+            for name in (
+                "account_id",
+                "amount",
+                "balance_after",
+                "kind",
+                "job_id",
+                "unique_key",
+                "created_at",
+            )
+        }
+    )
+)
+
+
+async def debit(tx: HotTransaction, *, account_id: str, charges: list[JobCharge]) -> int:
+    """Charge every job of a batch at once, or nothing; returns the new balance.
+
+    Runs on the hot path (it is the generate request's transaction) with the same guarded
+    statement ``grant`` uses."""
     total = sum(charge.amount for charge in charges)
-    new_balance = await _change_balance(session, account_id, -total, require_funds=True)
-    if new_balance is None:
-        raise InsufficientCredits(total, await balance_of(session, account_id))
+    row = await tx.fetch_one(HOT_ADD_IF_FUNDED, {"account_id": account_id, "delta": -total})
+    if row is None:
+        current = await tx.fetch_one(HOT_BALANCE, {"account_id": account_id})
+        raise InsufficientCredits(total, int(current["balance"]) if current else 0)
+    new_balance = int(row["balance"])
     now = utcnow()
     running = new_balance + total
-    rows = []
     for charge in charges:
         running -= charge.amount
-        rows.append(
+        await tx.execute(
+            HOT_LEDGER_DEBIT,
             {
                 "account_id": account_id,
                 "amount": -charge.amount,
@@ -99,10 +127,8 @@ async def debit(session: Executor, *, account_id: str, charges: list[JobCharge])
                 "job_id": charge.job_id,
                 "unique_key": f"debit:{charge.job_id}",
                 "created_at": now,
-            }
+            },
         )
-    # One row goes as a plain execute: the executemany path costs several times more.
-    await session.execute(insert(LEDGER), rows[0] if len(rows) == 1 else rows)
     return new_balance
 
 

@@ -1,6 +1,6 @@
 """Storage: one async SQLAlchemy layer over SQLite (embedded) and PostgreSQL (scale)."""
 
 from videostudio.db.base import Base, UTCDateTime, utcnow
-from videostudio.db.database import Database, Executor
+from videostudio.db.database import Database
 
-__all__ = ["Base", "Database", "Executor", "UTCDateTime", "utcnow"]
+__all__ = ["Base", "Database", "UTCDateTime", "utcnow"]

@@ -11,6 +11,7 @@ ever choose ``read()`` or ``write()``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,18 +20,19 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 
-from videostudio.db.hot import HotReader
+from videostudio.db.hot import HotPath
 from videostudio.db.sqlite_inline import inline_creator
 
 # How long a SQLite writer waits for another process's write transaction before giving up.
 BUSY_TIMEOUT_SECONDS = 10.0
+# FULL: a commit (an accepted job, a debit) survives power loss, not only a process crash.
+SQLITE_SYNCHRONOUS = "FULL"
 
 
 def _sqlite_engine(url: str, *, begin: str | None, pool_size: int) -> AsyncEngine:
@@ -51,7 +53,7 @@ def _sqlite_engine(url: str, *, begin: str | None, pool_size: int) -> AsyncEngin
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -88,8 +90,15 @@ class Database:
                 f"Unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
                 "use sqlite+aiosqlite:///path or postgresql+asyncpg://..."
             )
-        self.hot = HotReader(
-            url, self.read_engine.dialect, pool_size=pool_size, busy_timeout=BUSY_TIMEOUT_SECONDS
+        # One in-process writer at a time on SQLite, whichever path (ORM or hot) writes.
+        self._sqlite_write_lock = asyncio.Lock()
+        self.hot = HotPath(
+            url,
+            self.write_engine.dialect,
+            pool_size=pool_size,
+            busy_timeout=BUSY_TIMEOUT_SECONDS,
+            sqlite_write_lock=self._sqlite_write_lock,
+            synchronous=SQLITE_SYNCHRONOUS,
         )
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -103,22 +112,15 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits if the block ends normally, else rolls back."""
-        async with self._write() as session, session.begin():
-            yield session
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """Like ``write()`` but a Core connection, without the ORM session's overhead; for the
-        generate path, whose statements are all Core."""
-        async with self.write_engine.begin() as conn:
-            yield conn
+        if self.is_sqlite:
+            async with self._sqlite_write_lock, self._write() as session, session.begin():
+                yield session
+        else:
+            async with self._write() as session, session.begin():
+                yield session
 
     async def dispose(self) -> None:
         await self.hot.close()
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()
-
-
-# What the Core-only service functions accept: either kind of transaction.
-Executor = AsyncSession | AsyncConnection

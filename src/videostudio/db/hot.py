@@ -1,29 +1,41 @@
-"""Hot reads: a few point queries run below SQLAlchemy's async layer.
+"""The hot path: the few statements the busiest endpoints run, executed below SQLAlchemy's engine.
 
-Why: the status poll is the request clients make most, and at that rate SQLAlchemy's async
-machinery (pool checkout, greenlet switch, result objects) cost many times the query itself. A
-``HotQuery`` is still written as a SQLAlchemy Core ``select`` (so there is one definition of the SQL
-and it follows the models); it is compiled once per dialect and run on the driver directly: a
-dedicated read-only ``sqlite3`` connection on SQLite (WAL readers never wait, so running it inline
-is safe), an ``asyncpg`` pool on PostgreSQL. Values come back decoded by the selected columns'
-types, exactly as the ORM would decode them. Only reads go through here; every write keeps the
-transactional SQLAlchemy path.
+Why: a status poll or a generate request runs one to four small statements. At that rate,
+SQLAlchemy's per-statement machinery (pool checkout, execution context, type processing, result
+objects) cost several times the statements themselves. A ``HotStatement`` is still written as a
+SQLAlchemy Core construct, so the SQL has one definition that follows the models; it is compiled
+once per dialect, its parameters are encoded and its returned columns decoded by their column types
+(JSON, UTC timestamps, booleans) exactly as SQLAlchemy would store and load them, and it runs on the
+driver directly:
+
+- SQLite: reads on a dedicated read-only ``sqlite3`` connection (WAL readers never wait, so running
+  inline is safe); transactions on a dedicated writer connection, begun with ``BEGIN IMMEDIATE``
+  under the same in-process writer lock as ``Database.write()``, so two write transactions of one
+  process never meet inside SQLite.
+- PostgreSQL: an ``asyncpg`` pool; transactions with asyncpg's own transaction block.
+
+Everything else (the ORM, migrations, admin paths) keeps the ordinary SQLAlchemy path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Select
+from sqlalchemy import JSON, Boolean
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 
 from videostudio.db.base import UTCDateTime
 
-Decoder = Callable[[Any], Any]
+Codec = Callable[[Any], Any]
+SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite storage format
 
 
 def _decode_json(value: Any) -> Any:
@@ -42,7 +54,23 @@ def _decode_bool(value: Any) -> Any:
     return None if value is None else bool(value)
 
 
-def _decoder(column_type: Any) -> Decoder | None:
+def _encode_json(value: Any) -> Any:
+    return None if value is None else json.dumps(value)
+
+
+def _encode_sqlite_datetime(value: Any) -> Any:
+    return None if value is None else value.astimezone(UTC).strftime(SQLITE_DATETIME)
+
+
+def _encode_pg_datetime(value: Any) -> Any:
+    return None if value is None else value.astimezone(UTC)
+
+
+def _encode_sqlite_bool(value: Any) -> Any:
+    return None if value is None else int(value)
+
+
+def _decoder(column_type: Any) -> Codec | None:
     if isinstance(column_type, JSON):
         return _decode_json
     if isinstance(column_type, UTCDateTime):
@@ -52,25 +80,68 @@ def _decoder(column_type: Any) -> Decoder | None:
     return None
 
 
-class HotQuery:
-    """A Core select whose parameters are ``bindparam``s, run by ``HotReader``."""
+def _encoder(column_type: Any, dialect: str) -> Codec | None:
+    if isinstance(column_type, JSON):
+        return _encode_json
+    if isinstance(column_type, UTCDateTime):
+        return _encode_sqlite_datetime if dialect == "sqlite" else _encode_pg_datetime
+    if isinstance(column_type, Boolean) and dialect == "sqlite":
+        return _encode_sqlite_bool
+    return None
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
-        self.statement = statement
-        self.columns = [str(column.key) for column in statement.selected_columns]
+
+class _Compiled:
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        self.order = list(compiled.positiontup or [])
+        self.encoders = {
+            name: codec
+            for name, bind in compiled.binds.items()
+            if (codec := _encoder(bind.type, dialect.name)) is not None
+        }
+
+        # Literals in the statement (``count + 1``) are binds with a value of their own.
+        self.literals = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if bind.value is not None or bind.callable is not None
+        }
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        encoders = self.encoders
+        out = []
+        for name in self.order:
+            value = params[name] if name in params else self.literals[name]
+            out.append(encoders[name](value) if name in encoders else value)
+        return out
+
+
+class HotStatement:
+    """A Core statement (or one per dialect name) whose parameters are ``bindparam``s."""
+
+    def __init__(self, statement: ClauseElement | Mapping[str, ClauseElement]) -> None:
+        self.variants: dict[str, ClauseElement] | None = None
+        if isinstance(statement, Mapping):
+            self.variants = dict(statement)
+            statement = next(iter(self.variants.values()))
+        self.statement: ClauseElement = statement
+        returned = list(getattr(self.statement, "exported_columns", []))
+        self.columns = [str(column.key) for column in returned]
         self.decoders = [
             (index, decoder)
-            for index, column in enumerate(statement.selected_columns)
+            for index, column in enumerate(returned)
             if (decoder := _decoder(column.type)) is not None
         ]
-        self._compiled: dict[str, tuple[str, list[str]]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def compiled(self, dialect: Dialect) -> tuple[str, list[str]]:
-        if dialect.name not in self._compiled:
-            compiled = self.statement.compile(dialect=dialect)
-            order = list(compiled.positiontup or [])
-            self._compiled[dialect.name] = (compiled.string, order)
-        return self._compiled[dialect.name]
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            statement = self.variants[dialect.name] if self.variants else self.statement
+            found = self._compiled[dialect.name] = _Compiled(statement, dialect)
+        return found
 
     def to_dict(self, row: Sequence[Any]) -> dict[str, Any]:
         values = list(row)
@@ -79,15 +150,61 @@ class HotQuery:
         return dict(zip(self.columns, values, strict=True))
 
 
-class HotReader:
-    """Runs ``HotQuery``s for one database URL."""
+class HotTransaction:
+    """Statements inside one transaction opened by ``HotPath.transaction``."""
 
-    def __init__(self, url: str, dialect: Dialect, *, pool_size: int, busy_timeout: float) -> None:
+    def __init__(self, dialect: Dialect, conn: Any) -> None:
+        self.dialect = dialect
+        self._conn = conn
+        self._sqlite = dialect.name == "sqlite"
+
+    async def fetch(
+        self, statement: HotStatement, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        compiled = statement.compiled(self.dialect)
+        args = compiled.args(params)
+        if self._sqlite:
+            rows: list[Any] = self._conn.execute(compiled.sql, args).fetchall()
+        else:
+            rows = await self._conn.fetch(compiled.sql, *args)
+        return [statement.to_dict(row) for row in rows]
+
+    async def fetch_one(
+        self, statement: HotStatement, params: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        rows = await self.fetch(statement, params)
+        return rows[0] if rows else None
+
+    async def execute(self, statement: HotStatement, params: Mapping[str, Any]) -> None:
+        compiled = statement.compiled(self.dialect)
+        args = compiled.args(params)
+        if self._sqlite:
+            self._conn.execute(compiled.sql, args)
+        else:
+            await self._conn.execute(compiled.sql, *args)
+
+
+class HotPath:
+    """Runs ``HotStatement``s for one database: reads, and short write transactions."""
+
+    def __init__(
+        self,
+        url: str,
+        dialect: Dialect,
+        *,
+        pool_size: int,
+        busy_timeout: float,
+        sqlite_write_lock: asyncio.Lock | None = None,
+        synchronous: str = "FULL",
+    ) -> None:
+        self.synchronous = synchronous
         self.url = make_url(url)
         self.dialect = dialect
         self.pool_size = pool_size
         self.busy_timeout = busy_timeout
+        self.sqlite_write_lock = sqlite_write_lock or asyncio.Lock()
         self._sqlite: sqlite3.Connection | None = None
+        self._sqlite_writer: sqlite3.Connection | None = None
         self._pg_pool: Any = None
 
     async def _pg(self) -> Any:
@@ -98,36 +215,65 @@ class HotReader:
             self._pg_pool = await asyncpg.create_pool(dsn, min_size=0, max_size=self.pool_size)
         return self._pg_pool
 
-    def _sqlite_conn(self) -> sqlite3.Connection:
+    def _sqlite_connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.url.database or ":memory:",
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        return conn
+
+    def _sqlite_reader(self) -> sqlite3.Connection:
         if self._sqlite is None:
-            conn = sqlite3.connect(
-                self.url.database or ":memory:",
-                timeout=self.busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA query_only=ON")
-            self._sqlite = conn
+            self._sqlite = self._sqlite_connect()
+            self._sqlite.execute("PRAGMA query_only=ON")
         return self._sqlite
 
-    async def fetch(self, query: HotQuery, params: dict[str, Any]) -> list[dict[str, Any]]:
-        sql, order = query.compiled(self.dialect)
-        args = [params[name] for name in order]
+    async def fetch(
+        self, statement: HotStatement, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Rows of a read, outside any transaction."""
         if self.dialect.name == "sqlite":
-            rows: list[Any] = self._sqlite_conn().execute(sql, args).fetchall()
-        else:
-            rows = await (await self._pg()).fetch(sql, *args)
-        return [query.to_dict(row) for row in rows]
+            return await HotTransaction(self.dialect, self._sqlite_reader()).fetch(
+                statement, params
+            )
+        async with (await self._pg()).acquire() as conn:
+            return await HotTransaction(self.dialect, conn).fetch(statement, params)
 
-    async def fetch_one(self, query: HotQuery, params: dict[str, Any]) -> dict[str, Any] | None:
-        rows = await self.fetch(query, params)
+    async def fetch_one(
+        self, statement: HotStatement, params: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        rows = await self.fetch(statement, params)
         return rows[0] if rows else None
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[HotTransaction]:
+        """A write transaction: committed if the block ends normally, else rolled back."""
+        if self.dialect.name == "sqlite":
+            async with self.sqlite_write_lock:
+                if self._sqlite_writer is None:
+                    self._sqlite_writer = self._sqlite_connect()
+                conn = self._sqlite_writer
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield HotTransaction(self.dialect, conn)
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+            return
+        async with (await self._pg()).acquire() as pg_conn, pg_conn.transaction():
+            yield HotTransaction(self.dialect, pg_conn)
+
     async def close(self) -> None:
-        if self._sqlite is not None:
-            self._sqlite.close()
-            self._sqlite = None
+        for conn in (self._sqlite, self._sqlite_writer):
+            if conn is not None:
+                conn.close()
+        self._sqlite = self._sqlite_writer = None
         if self._pg_pool is not None:
             await self._pg_pool.close()
             self._pg_pool = None

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from videostudio.billing import service as billing
 from videostudio.db import Database, utcnow
-from videostudio.db.hot import HotQuery
+from videostudio.db.hot import HotStatement
 from videostudio.jobs.models import COMPLETED, FAILED, JOBS, PENDING, PROCESSING, Job
 
 MAX_HISTORY_LIMIT = 100
@@ -35,8 +35,29 @@ class HistoryPage:
     offset: int
 
 
-JOB_FOR_ACCOUNT = HotQuery(
-    select(JOBS).where(
+# The columns the contract's job object is built from (not params, leases, ...).
+PAYLOAD_COLUMNS = [
+    JOBS.c[name]
+    for name in (
+        "id",
+        "model_slug",
+        "mode",
+        "status",
+        "progress",
+        "result_keys",
+        "last_frame_key",
+        "credits_charged",
+        "credits_refunded",
+        "directory_discount",
+        "provider_meta",
+        "error_message",
+        "created_at",
+        "started_at",
+        "completed_at",
+    )
+]
+JOB_FOR_ACCOUNT = HotStatement(
+    select(*PAYLOAD_COLUMNS).where(
         JOBS.c.id == bindparam("job_id"), JOBS.c.account_id == bindparam("account_id")
     )
 )
@@ -47,21 +68,21 @@ _HISTORY_WHERE = (
     & (_STATUS_FILTER.is_(None) | (JOBS.c.status == _STATUS_FILTER))
     & (_MODEL_FILTER.is_(None) | (JOBS.c.model_slug == _MODEL_FILTER))
 )
-HISTORY_PAGE = HotQuery(
-    select(JOBS)
+HISTORY_PAGE = HotStatement(
+    select(*PAYLOAD_COLUMNS)
     .where(_HISTORY_WHERE)
     .order_by(JOBS.c.created_at.desc(), JOBS.c.id.desc())
     .limit(bindparam("limit", type_=Integer))
     .offset(bindparam("offset", type_=Integer))
 )
-HISTORY_COUNT = HotQuery(
+HISTORY_COUNT = HotStatement(
     select(func.count().label("total")).select_from(JOBS).where(_HISTORY_WHERE)
 )
 
 
 async def get_for_account(db: Database, *, job_id: str, account_id: str) -> dict[str, Any] | None:
     """A job's columns, only if ``account_id`` owns it (others' jobs are indistinguishable
-    from missing ones). The status poll is the hottest read, so it runs as a ``HotQuery``."""
+    from missing ones). The status poll is the hottest read, so it runs as a ``HotStatement``."""
     return await db.hot.fetch_one(JOB_FOR_ACCOUNT, {"job_id": job_id, "account_id": account_id})
 
 

@@ -20,7 +20,7 @@ from videostudio.jobs.schemas import (
     StatusResponse,
     job_payload,
 )
-from videostudio.web.deps import Context, CurrentAccount, json_body, json_body_openapi
+from videostudio.web.deps import authenticated, json_body, json_body_openapi
 from videostudio.web.urls import media_base
 
 router = APIRouter(tags=["video-studio"])
@@ -36,7 +36,8 @@ ERRORS: dict[int | str, dict[str, object]] = {
     responses=ERRORS,
     openapi_extra=json_body_openapi(GenerateRequest),
 )
-async def generate(request: Request, ctx: Context, account: CurrentAccount) -> JSONResponse:
+async def generate(request: Request) -> JSONResponse:
+    ctx, account = await authenticated(request)
     body = await json_body(request, GenerateRequest)
     submission = await flows.submit_generation(ctx, account, body)
     quote = submission.validated.quote
@@ -57,9 +58,8 @@ async def generate(request: Request, ctx: Context, account: CurrentAccount) -> J
     response_model=StatusResponse,
     responses=ERRORS,
 )
-async def status(
-    job_id: str, request: Request, ctx: Context, account: CurrentAccount
-) -> JSONResponse:
+async def status(job_id: str, request: Request) -> JSONResponse:
+    ctx, account = await authenticated(request)
     job = await service.get_for_account(ctx.db, job_id=job_id, account_id=account.id)
     if job is None:
         raise APIError(404, JOB_NOT_FOUND, code="job_not_found")
@@ -74,14 +74,13 @@ async def status(
 )
 async def history(
     request: Request,
-    ctx: Context,
-    account: CurrentAccount,
     limit: Annotated[int, Query(ge=1, le=service.MAX_HISTORY_LIMIT)] = 20,
     offset: Annotated[int | None, Query(ge=0)] = None,
     page: Annotated[int | None, Query(ge=1)] = None,
     status: Annotated[str | None, Query(description="pending|processing|completed|failed")] = None,
     model_slug: Annotated[str | None, Query()] = None,
 ) -> JSONResponse:
+    ctx, account = await authenticated(request)
     status = status or None
     model_slug = model_slug or None
     if status is not None and status not in STATUSES:
@@ -136,7 +135,8 @@ def legacy_names(error: APIError) -> APIError:
     responses=ERRORS,
     openapi_extra=json_body_openapi(LegacyGenerateRequest),
 )
-async def legacy_generate(request: Request, ctx: Context, account: CurrentAccount) -> JSONResponse:
+async def legacy_generate(request: Request) -> JSONResponse:
+    ctx, account = await authenticated(request)
     body = await json_body(request, LegacyGenerateRequest)
     model = ctx.catalog.legacy_model(body.video_model)
     if model is None:

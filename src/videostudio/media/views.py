@@ -3,11 +3,11 @@ browser's ``<video src>`` just works; responses support Range requests for seeki
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from videostudio.errors import APIError
-from videostudio.web.deps import Context
+from videostudio.web.deps import context
 
 router = APIRouter(tags=["media"])
 CONTENT_TYPES = {
@@ -22,8 +22,8 @@ CONTENT_TYPES = {
 
 @router.head("/media/{key:path}", include_in_schema=False)
 @router.get("/media/{key:path}", summary="Download a generated file")
-async def media(key: str, ctx: Context) -> FileResponse:
-    path = ctx.storage.local_path(key)
+async def media(key: str, request: Request) -> FileResponse:
+    path = context(request).storage.local_path(key)
     if path is None:
         raise APIError(404, "File not found", code="not_found")
     return FileResponse(

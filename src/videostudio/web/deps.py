@@ -1,10 +1,15 @@
-"""Typed dependencies shared by every view: the app context, the caller's account, JSON bodies."""
+"""What every view needs: the app context, the caller's account, and a parsed JSON body.
+
+Views call these helpers directly (``ctx, account = await authenticated(request)``) rather than
+declaring FastAPI dependencies: on the status poll, dependency resolution cost ~40 % of the
+request, and plain calls read just as clearly. Authentication is declared for OpenAPI once, as a
+global security scheme (``web.app``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from videostudio.accounts.cache import CachedAccount
@@ -17,16 +22,14 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 AUTH_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
-async def get_context(request: Request) -> AppContext:
+def context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
 
-Context = Annotated[AppContext, Depends(get_context)]
-
-
-async def get_account(request: Request) -> CachedAccount:
-    ctx: AppContext = request.app.state.ctx
+async def authenticated(request: Request) -> tuple[AppContext, CachedAccount]:
+    """The app context and the calling account; 401 in the envelope without a valid key."""
+    ctx = context(request)
     header = request.headers.get("authorization")
     secret = parse_authorization(header)
     if secret is None:
@@ -39,10 +42,7 @@ async def get_account(request: Request) -> CachedAccount:
     account = await authenticate(ctx.db, ctx.auth_cache, secret)
     if account is None:
         raise APIError(401, "Invalid or revoked API key", code="unauthorized", headers=AUTH_HEADERS)
-    return account
-
-
-CurrentAccount = Annotated[CachedAccount, Depends(get_account)]
+    return ctx, account
 
 
 async def json_body(request: Request, model: type[ModelT]) -> ModelT:

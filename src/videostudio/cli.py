@@ -21,6 +21,7 @@ from rich.table import Table
 
 from videostudio.accounts import service as accounts
 from videostudio.billing import service as billing
+from videostudio.billing.schemas import ledger_entry_payload
 from videostudio.catalog.presenter import model_payload
 from videostudio.catalog.service import CatalogError, load_catalog
 from videostudio.config import Settings, load_settings, unknown_environment_settings
@@ -151,6 +152,7 @@ def worker_command(
     )
 
     async def job(ctx: AppContext) -> None:
+        ctx.storage.sweep_temporary(older_than_seconds=3600)
         worker = Worker(ctx)
         if once:
             count = await worker.run_once()
@@ -385,18 +387,7 @@ def credits_show(
             "account_id": target.id,
             "name": target.name,
             "credits_balance": balance,
-            "ledger": [
-                {
-                    "id": e.id,
-                    "amount": e.amount,
-                    "balance_after": e.balance_after,
-                    "kind": e.kind,
-                    "job_id": e.job_id,
-                    "reason": e.reason,
-                    "created_at": iso(e.created_at),
-                }
-                for e in entries
-            ],
+            "ledger": [ledger_entry_payload(entry) for entry in entries],
         }
 
     data = run_with_context(job)

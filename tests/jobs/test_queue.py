@@ -5,7 +5,7 @@ Invariants locked here:
   completion is refused, so a job never completes twice;
 - concurrent workers never claim the same job;
 - jobs survive a restart of the service (a new app on the same database runs them);
-- a clean shutdown hands unfinished jobs back as ``pending`` at once;
+- a clean shutdown hands unfinished jobs back as ``pending`` at once, even with every slot busy;
 - a job that keeps killing its worker fails after ``max_attempts`` and is refunded once;
 - a worker that loses its lease mid-render stops and discards its output.
 """
@@ -221,3 +221,19 @@ async def test_heartbeat_extends_only_the_owners_lease(harness: Harness) -> None
     async with harness.ctx.db.read() as session:
         owners = (await session.execute(select(Job.lease_owner))).scalars().all()
     assert owners == ["owner"]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"worker_concurrency": 1}])
+async def test_shutdown_is_prompt_when_every_slot_is_busy(harness: Harness) -> None:
+    _, key = await harness.account(credits=100)
+    job_id = await submit(harness, key)
+    provider = SlowProvider()  # would take ~10 s
+    harness.ctx.providers.providers["sandbox"] = provider
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(harness.ctx).run(stop, grace_seconds=0.2))
+    await asyncio.wait_for(provider.started.wait(), 5)
+    started = asyncio.get_running_loop().time()
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert asyncio.get_running_loop().time() - started < 2
+    assert (await job_row(harness, job_id)).status == "pending"

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from videostudio.accounts.models import Account
 from videostudio.billing import service as billing
+from videostudio.billing.schemas import LedgerEntryOut, ledger_entry_payload
 from videostudio.jobs.schemas import iso
+from videostudio.jobs.views import errors
 from videostudio.web.deps import authenticated
 
 router = APIRouter(tags=["account"])
 
 
-@router.get("/api/v1/account/", summary="The calling account, its balance and recent ledger")
+class AccountOut(BaseModel):
+    account_id: str
+    name: str
+    credits_balance: int
+    created_at: str | None
+
+
+class AccountResponse(BaseModel):
+    success: Literal[True] = True
+    account: AccountOut
+    ledger: list[LedgerEntryOut]
+
+
+@router.get(
+    "/api/v1/account/",
+    summary="The calling account, its balance and recent ledger",
+    response_model=AccountResponse,
+    responses=errors(400, 401),
+)
 async def me(
     request: Request,
     ledger_limit: Annotated[int, Query(ge=0, le=200)] = 20,
@@ -34,17 +55,6 @@ async def me(
                 "credits_balance": balance,
                 "created_at": iso(row.created_at) if row else None,
             },
-            "ledger": [
-                {
-                    "id": entry.id,
-                    "amount": entry.amount,
-                    "balance_after": entry.balance_after,
-                    "kind": entry.kind,
-                    "job_id": entry.job_id,
-                    "reason": entry.reason,
-                    "created_at": iso(entry.created_at),
-                }
-                for entry in entries
-            ],
+            "ledger": [ledger_entry_payload(entry) for entry in entries],
         }
     )

@@ -81,6 +81,8 @@ def _is_https_url(value: str) -> bool:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         return False
+    if parts.username is not None or parts.password is not None:
+        return False  # credentials in URLs leak into logs and provider requests
     host = parts.hostname or ""
     if host.startswith("[") or ":" in host:  # an IPv6 literal
         try:
@@ -88,7 +90,7 @@ def _is_https_url(value: str) -> bool:
         except ValueError:
             return False
         return True
-    return bool(HOST_RE.match(host)) and not parts.username and not parts.password
+    return bool(HOST_RE.match(host))
 
 
 def _check_url(value: str, field: str) -> None:

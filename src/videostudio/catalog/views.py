@@ -6,20 +6,32 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from videostudio.catalog.presenter import model_payload
+from videostudio.catalog.schemas import ModelListResponse, ModelResponse
 from videostudio.errors import UNKNOWN_MODEL, APIError
+from videostudio.jobs.views import errors
 from videostudio.web.deps import authenticated
 
 router = APIRouter(tags=["models"])
 
 
-@router.get("/api/v1/models/video/", summary="List video models and their capabilities")
+@router.get(
+    "/api/v1/models/video/",
+    summary="List video models and their capabilities",
+    response_model=ModelListResponse,
+    responses=errors(401),
+)
 async def list_models(request: Request) -> JSONResponse:
     ctx, _ = await authenticated(request)
     models = [model_payload(model, ctx.catalog) for model in ctx.catalog.models.values()]
     return JSONResponse({"success": True, "count": len(models), "models": models})
 
 
-@router.get("/api/v1/models/video/{slug}/", summary="One video model's capabilities")
+@router.get(
+    "/api/v1/models/video/{slug}/",
+    summary="One video model's capabilities",
+    response_model=ModelResponse,
+    responses=errors(401, 404),
+)
 async def get_model(slug: str, request: Request) -> JSONResponse:
     ctx, _ = await authenticated(request)
     model = ctx.catalog.get(slug)

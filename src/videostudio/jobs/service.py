@@ -68,8 +68,9 @@ _HISTORY_WHERE = (
     & (_STATUS_FILTER.is_(None) | (JOBS.c.status == _STATUS_FILTER))
     & (_MODEL_FILTER.is_(None) | (JOBS.c.model_slug == _MODEL_FILTER))
 )
+# The total rides along as a window count, so page and total come from one consistent read.
 HISTORY_PAGE = HotStatement(
-    select(*PAYLOAD_COLUMNS)
+    select(*PAYLOAD_COLUMNS, func.count().over().label("total"))
     .where(_HISTORY_WHERE)
     .order_by(JOBS.c.created_at.desc(), JOBS.c.id.desc())
     .limit(bindparam("limit", type_=Integer))
@@ -104,8 +105,11 @@ async def history(
         "offset": offset,
     }
     jobs = await db.hot.fetch(HISTORY_PAGE, params)
-    counted = await db.hot.fetch_one(HISTORY_COUNT, params)
-    total = int(counted["total"]) if counted else 0
+    if jobs:
+        total = int(jobs[0]["total"])
+    else:  # past the end (or nothing at all): the count needs its own query
+        counted = await db.hot.fetch_one(HISTORY_COUNT, params)
+        total = int(counted["total"]) if counted else 0
     return HistoryPage(jobs=jobs, total=total, limit=limit, offset=offset)
 
 

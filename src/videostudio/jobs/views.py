@@ -24,16 +24,21 @@ from videostudio.web.deps import authenticated, json_body, json_body_openapi
 from videostudio.web.urls import media_base
 
 router = APIRouter(tags=["video-studio"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 402, 404, 413, 429)
-}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI entries for the error codes an endpoint can really answer."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+CREATE_ERRORS = errors(400, 401, 402, 404, 413, 429)
 
 
 @router.post(
     "/api/v1/video-studio/generate/",
     summary="Create video generation jobs",
     response_model=GenerateResponse,
-    responses=ERRORS,
+    responses=CREATE_ERRORS,
     openapi_extra=json_body_openapi(GenerateRequest),
 )
 async def generate(request: Request) -> JSONResponse:
@@ -56,7 +61,7 @@ async def generate(request: Request) -> JSONResponse:
     "/api/v1/video-studio/status/{job_id}/",
     summary="Poll one job",
     response_model=StatusResponse,
-    responses=ERRORS,
+    responses=errors(401, 404),
 )
 async def status(job_id: str, request: Request) -> JSONResponse:
     ctx, account = await authenticated(request)
@@ -70,7 +75,7 @@ async def status(job_id: str, request: Request) -> JSONResponse:
     "/api/v1/video-studio/history/",
     summary="List recent jobs, newest first",
     response_model=HistoryResponse,
-    responses=ERRORS,
+    responses=errors(400, 401),
 )
 async def history(
     request: Request,
@@ -118,8 +123,9 @@ async def history(
     )
 
 
-def legacy_names(error: APIError) -> APIError:
-    """Name fields in an error as the legacy client sent them (``source_image_urls``, ...)."""
+def legacy_names(error: APIError, *, slug: str, video_model: str) -> APIError:
+    """Name fields and the model in an error as the legacy client sent them."""
+    error.error = error.error.replace(slug, video_model)
     for new, old in LegacyGenerateRequest.LEGACY_NAMES.items():
         error.error = error.error.replace(new, old)
         if error.field is not None:
@@ -132,7 +138,7 @@ def legacy_names(error: APIError) -> APIError:
     summary="Legacy video generation (compatibility mapping)",
     tags=["legacy"],
     response_model=LegacyResponse,
-    responses=ERRORS,
+    responses=CREATE_ERRORS,
     openapi_extra=json_body_openapi(LegacyGenerateRequest),
 )
 async def legacy_generate(request: Request) -> JSONResponse:
@@ -151,7 +157,7 @@ async def legacy_generate(request: Request) -> JSONResponse:
             ctx, account, body.to_generate_request(model.slug), source="legacy"
         )
     except APIError as exc:
-        raise legacy_names(exc) from exc
+        raise legacy_names(exc, slug=model.slug, video_model=body.video_model) from exc
     return JSONResponse(
         {
             "success": True,

@@ -19,7 +19,9 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 
@@ -75,22 +77,38 @@ class Worker:
         log.info("worker %s started (concurrency %d)", self.id, self.concurrency)
         try:
             while not stop.is_set():
-                claimed = await self._claim_and_start()
-                if claimed:
+                if len(self._tasks) >= self.concurrency:
+                    # Full: wait for a slot, but notice a stop request at once.
+                    await self._until_any(stop, *self._tasks.values())
+                    continue
+                if await self._claim_and_start():
                     continue
                 self._wake.clear()
-                waiters = [
-                    asyncio.ensure_future(self._wake.wait()),
-                    asyncio.ensure_future(stop.wait()),
-                ]
-                await asyncio.wait(
-                    waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED"
-                )
-                for waiter in waiters:
-                    waiter.cancel()
+                await self._until_any(stop, self._wake.wait(), wait_seconds=self.poll_interval)
         finally:
             self.ctx.worker_wakeups.remove(self.wake)
             await self._shutdown(grace_seconds)
+
+    @staticmethod
+    async def _until_any(
+        stop: asyncio.Event, *awaitables: Awaitable[Any], wait_seconds: float | None = None
+    ) -> None:
+        """Wait until ``stop`` is set, any of ``awaitables`` is done, or ``wait_seconds`` pass.
+        Job tasks passed in are only watched, never cancelled."""
+        own: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+        watched: list[asyncio.Future[Any]] = []
+        for awaitable in awaitables:
+            if isinstance(awaitable, asyncio.Future):
+                watched.append(awaitable)
+            else:
+                own.append(asyncio.ensure_future(awaitable))
+        try:
+            await asyncio.wait(
+                [*own, *watched], timeout=wait_seconds, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            for waiter in own:
+                waiter.cancel()
 
     async def run_once(self) -> int:
         """Claim what is runnable now, process it to the end; returns how many jobs ran."""
@@ -106,7 +124,6 @@ class Worker:
     async def _claim_and_start(self) -> int:
         free = self.concurrency - len(self._tasks)
         if free <= 0:
-            await asyncio.wait(list(self._tasks.values()), return_when="FIRST_COMPLETED")
             return 0
         try:
             async with self.ctx.db.write() as session:

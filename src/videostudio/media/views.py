@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from videostudio.errors import APIError
+from videostudio.jobs.schemas import ErrorResponse
 from videostudio.web.deps import context
 
 router = APIRouter(tags=["media"])
@@ -21,7 +22,12 @@ CONTENT_TYPES = {
 
 
 @router.head("/media/{key:path}", include_in_schema=False)
-@router.get("/media/{key:path}", summary="Download a generated file")
+@router.get(
+    "/media/{key:path}",
+    summary="Download a generated file (no key needed: the URL is the capability)",
+    response_class=FileResponse,
+    responses={404: {"model": ErrorResponse}},
+)
 async def media(key: str, request: Request) -> FileResponse:
     path = context(request).storage.local_path(key)
     if path is None:

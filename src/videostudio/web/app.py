@@ -94,12 +94,13 @@ def create_app(
 
     for router in (jobs_router, catalog_router, account_router, media_router):
         app.include_router(router)
-    install_openapi_security(app)
+    install_openapi(app)
     return app
 
 
-def install_openapi_security(app: FastAPI) -> None:
-    """Declare the API-key scheme so Swagger UI offers "Authorize" and sends the key."""
+def install_openapi(app: FastAPI) -> None:
+    """Declare the API-key scheme (Swagger UI then offers "Authorize" and sends the key) and
+    describe errors as they are really answered."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -115,10 +116,13 @@ def install_openapi_security(app: FastAPI) -> None:
                 }
             }
             for path, operations in schema["paths"].items():
-                if path.startswith(("/api/v1/health", "/media")):
-                    continue
                 for operation in operations.values():
-                    operation["security"] = [{"apiKey": []}]
+                    # Validation errors are answered as 400 in the envelope, never 422.
+                    operation.get("responses", {}).pop("422", None)
+                    if not path.startswith(("/api/v1/health", "/media")):
+                        operation["security"] = [{"apiKey": []}]
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schema["components"].get("schemas", {}).pop(unused, None)
             app.openapi_schema = schema
         return app.openapi_schema
 

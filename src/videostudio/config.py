@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="How long a process trusts a key lookup; a revoked key stops working in "
         "other processes within this time. 0 = no cache.",
     )
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        default="full",
+        description="SQLite only. full: every accepted job and debit survives power loss (an "
+        "fsync per commit). normal: faster; never corrupt, but the newest commits can be lost "
+        "in a power cut or OS crash (not in a process crash).",
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
 
@@ -80,7 +86,7 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "sqlite_synchronous", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

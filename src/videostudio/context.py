@@ -41,7 +41,11 @@ def build_context(settings: Settings) -> AppContext:
     providers = ProviderRegistry([SandboxProvider(storage)])
     for model in catalog.models.values():
         providers.route(model)
-    db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    db = Database(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        sqlite_synchronous=settings.sqlite_synchronous.upper(),
+    )
     return AppContext(
         settings=settings,
         db=db,

@@ -11,8 +11,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert
-
 from videostudio.accounts import service as accounts
 from videostudio.accounts.cache import CachedAccount
 from videostudio.accounts.models import Account, ApiKey
@@ -20,32 +18,12 @@ from videostudio.billing import ratelimit
 from videostudio.billing import service as billing
 from videostudio.catalog import rules
 from videostudio.catalog.requests import GenerateRequest
-from videostudio.catalog.schema import ModelSpec
+from videostudio.catalog.spec import ModelSpec
 from videostudio.context import AppContext
-from videostudio.db import utcnow
-from videostudio.db.hot import HotStatement
 from videostudio.errors import INSUFFICIENT_CREDITS, RATE_LIMITED, UNKNOWN_MODEL, APIError
-from videostudio.jobs.models import JOBS, PENDING
+from videostudio.jobs import service as jobs
 
 GENERATE_SCOPE = "generate"
-# Every column of a new job, so the hot-path INSERT needs no engine-side defaults.
-NEW_JOB_DEFAULTS: dict[str, object] = {
-    "status": PENDING,
-    "provider_job_id": None,
-    "progress": 0,
-    "credits_refunded": False,
-    "result_keys": [],
-    "last_frame_key": None,
-    "error_message": None,
-    "attempts": 0,
-    "lease_owner": None,
-    "lease_expires_at": None,
-    "started_at": None,
-    "completed_at": None,
-}
-INSERT_JOB = HotStatement(
-    insert(JOBS).values({column.key: bindparam(column.key, type_=column.type) for column in JOBS.c})
-)
 
 
 @dataclass(frozen=True)
@@ -84,7 +62,6 @@ async def submit_generation(
     params = dict(validated.params)
     if provider_model:
         params["provider_model"] = provider_model
-    now = utcnow()
     try:
         async with ctx.db.hot.transaction() as tx:
             await ratelimit.hit(
@@ -97,26 +74,18 @@ async def submit_generation(
                 billing.JobCharge(job_id, validated.quote.price_per_job) for job_id in job_ids
             ]
             balance = await billing.debit(tx, account_id=account.id, charges=charges)
-            for job_id in job_ids:
-                await tx.execute(
-                    INSERT_JOB,
-                    {
-                        **NEW_JOB_DEFAULTS,
-                        "id": job_id,
-                        "account_id": account.id,
-                        "batch_id": job_ids[0],
-                        "model_slug": validated.model.slug,
-                        "mode": validated.mode,
-                        "source": source,
-                        "params": params,
-                        "provider": provider.name,
-                        "provider_meta": {"engine": provider.name},
-                        "credits_charged": validated.quote.price_per_job,
-                        "directory_discount": validated.quote.discount,
-                        "created_at": now,
-                        "updated_at": now,
-                    },
-                )
+            await jobs.insert_pending(
+                tx,
+                job_ids=job_ids,
+                account_id=account.id,
+                model_slug=validated.model.slug,
+                mode=validated.mode,
+                source=source,
+                params=params,
+                provider=provider.name,
+                price_per_job=validated.quote.price_per_job,
+                directory_discount=validated.quote.discount,
+            )
     except billing.InsufficientCredits as exc:
         raise APIError(
             402,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from videostudio.catalog.schema import DurationRange, ModelSpec
 from videostudio.catalog.service import Catalog
+from videostudio.catalog.spec import DurationRange, ModelSpec
 
 
 def _rate_words(rates: dict[str, int], unit: str) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from videostudio.catalog.requests import GenerateRequest
-from videostudio.catalog.schema import URL_FIELDS, URL_LIST_FIELDS, ModelSpec
 from videostudio.catalog.service import Catalog
+from videostudio.catalog.spec import URL_FIELDS, URL_LIST_FIELDS, ModelSpec
 from videostudio.errors import INVALID_DURATION, APIError, bad_request
 
 HOST_RE = re.compile(

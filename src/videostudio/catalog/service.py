@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from videostudio.catalog.schema import CatalogFile, DirectoryDiscount, ModelSpec
+from videostudio.catalog.spec import CatalogFile, DirectoryDiscount, ModelSpec
 
 BUILTIN_NAME = "builtin.toml"
 

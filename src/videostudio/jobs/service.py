@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, func, or_, select, update
+from sqlalchemy import Integer, String, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from videostudio.billing import service as billing
 from videostudio.db import Database, utcnow
-from videostudio.db.hot import HotStatement
+from videostudio.db.hot import HotStatement, HotTransaction
 from videostudio.jobs.models import COMPLETED, FAILED, JOBS, PENDING, PROCESSING, Job
 
 MAX_HISTORY_LIMIT = 100
@@ -111,6 +111,63 @@ async def history(
         counted = await db.hot.fetch_one(HISTORY_COUNT, params)
         total = int(counted["total"]) if counted else 0
     return HistoryPage(jobs=jobs, total=total, limit=limit, offset=offset)
+
+
+# Every column of a new job, so the hot-path INSERT needs no engine-side defaults.
+_NEW_JOB: dict[str, Any] = {
+    "status": PENDING,
+    "provider_job_id": None,
+    "progress": 0,
+    "credits_refunded": False,
+    "result_keys": [],
+    "last_frame_key": None,
+    "error_message": None,
+    "attempts": 0,
+    "lease_owner": None,
+    "lease_expires_at": None,
+    "started_at": None,
+    "completed_at": None,
+}
+INSERT_JOB = HotStatement(
+    insert(JOBS).values({column.key: bindparam(column.key, type_=column.type) for column in JOBS.c})
+)
+
+
+async def insert_pending(
+    tx: HotTransaction,
+    *,
+    job_ids: list[str],
+    account_id: str,
+    model_slug: str,
+    mode: str,
+    source: str,
+    params: dict[str, Any],
+    provider: str,
+    price_per_job: int,
+    directory_discount: int,
+) -> None:
+    """Queue the jobs of one request, inside the transaction that charges for them."""
+    now = utcnow()
+    for job_id in job_ids:
+        await tx.execute(
+            INSERT_JOB,
+            {
+                **_NEW_JOB,
+                "id": job_id,
+                "account_id": account_id,
+                "batch_id": job_ids[0],
+                "model_slug": model_slug,
+                "mode": mode,
+                "source": source,
+                "params": params,
+                "provider": provider,
+                "provider_meta": {"engine": provider},
+                "credits_charged": price_per_job,
+                "directory_discount": directory_discount,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
 
 
 async def claim(

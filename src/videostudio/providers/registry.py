@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from videostudio.catalog.schema import ModelSpec
+from videostudio.catalog.spec import ModelSpec
 from videostudio.providers.base import Provider
 
 

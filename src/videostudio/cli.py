@@ -152,7 +152,11 @@ def worker_command(
     )
 
     async def job(ctx: AppContext) -> None:
-        ctx.storage.sweep_temporary(older_than_seconds=3600)
+        removed = ctx.storage.sweep_temporary(older_than_seconds=3600)
+        if removed:
+            logging.getLogger("videostudio").info(
+                "removed %d stale partial file(s) from crashed renders", removed
+            )
         worker = Worker(ctx)
         if once:
             count = await worker.run_once()

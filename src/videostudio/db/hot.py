@@ -261,10 +261,12 @@ class HotPath:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield HotTransaction(self.dialect, conn)
+                    conn.commit()
                 except BaseException:
-                    conn.rollback()
+                    # Also after a failed COMMIT: never leave the writer inside a transaction.
+                    if conn.in_transaction:
+                        conn.rollback()
                     raise
-                conn.commit()
             return
         async with (await self._pg()).acquire() as pg_conn, pg_conn.transaction():
             yield HotTransaction(self.dialect, pg_conn)

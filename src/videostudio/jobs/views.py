@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -125,7 +126,7 @@ async def history(
 
 def legacy_names(error: APIError, *, slug: str, video_model: str) -> APIError:
     """Name fields and the model in an error as the legacy client sent them."""
-    error.error = error.error.replace(slug, video_model)
+    error.error = re.sub(rf"\b{re.escape(slug)}\b", video_model, error.error)
     for new, old in LegacyGenerateRequest.LEGACY_NAMES.items():
         error.error = error.error.replace(new, old)
         if error.field is not None:

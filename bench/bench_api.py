@@ -10,6 +10,9 @@ concurrency for a fixed time per endpoint:
 - generate: POST /api/v1/video-studio/generate/     (auth + validate + debit + insert, one txn)
 
 Targets: status >= 50 % of trivial, generate >= 25 % of trivial. Exit code 1 if a target is missed.
+Also reported: the server process's CPU milliseconds per request (from /proc), and the trivial
+endpoint's CPU per request divided by each endpoint's. On a 2-core machine where the load generator
+competes with the server, that CPU ratio is the steadier of the two figures.
 Usage: python bench/bench_api.py [--seconds 5] [--rounds 3] [--concurrency 16]
        [--database-url URL] [--json]
 """
@@ -58,17 +61,29 @@ async def one_connection(
         writer.close()
 
 
-async def measure(port: int, request: bytes, seconds: float, concurrency: int) -> tuple[float, int]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    port: int, request: bytes, seconds: float, concurrency: int, server_pid: int
+) -> tuple[float, int, float]:
+    """Requests per second, errors, and the server's CPU milliseconds per request."""
     counts, errors = [0], [0]
     await asyncio.gather(
         *(one_connection(port, request, time.perf_counter() + 0.5, [0], [0]) for _ in range(4))
     )  # warm-up
+    cpu_before = cpu_seconds(server_pid)
     start = time.perf_counter()
     stop_at = start + seconds
     await asyncio.gather(
         *(one_connection(port, request, stop_at, counts, errors) for _ in range(concurrency))
     )
-    return counts[0] / (time.perf_counter() - start), errors[0]
+    elapsed = time.perf_counter() - start
+    cpu_ms = (cpu_seconds(server_pid) - cpu_before) * 1000 / max(1, counts[0])
+    return counts[0] / elapsed, errors[0], cpu_ms
 
 
 def http(method: str, path: str, key: str | None = None, body: bytes = b"") -> bytes:
@@ -164,16 +179,21 @@ def main() -> int:
         # Interleaved rounds, median per endpoint: a 2-core machine is noisy, and interleaving
         # keeps slow drift (other processes, the growing jobs table) from favouring one endpoint.
         rates: dict[str, list[float]] = {name: [] for name in requests}
+        cpu: dict[str, list[float]] = {name: [] for name in requests}
         errors: dict[str, int] = dict.fromkeys(requests, 0)
         for _ in range(args.rounds):
             for name, request in requests.items():
-                rate, failed = asyncio.run(measure(port, request, args.seconds, args.concurrency))
+                rate, failed, cpu_ms = asyncio.run(
+                    measure(port, request, args.seconds, args.concurrency, server.pid)
+                )
                 rates[name].append(rate)
+                cpu[name].append(cpu_ms)
                 errors[name] += failed
         results: dict[str, dict[str, object]] = {
             name: {
                 "requests_per_second": round(statistics.median(values), 1),
                 "rounds": [round(v, 1) for v in values],
+                "server_cpu_ms_per_request": round(statistics.median(cpu[name]), 3),
                 "errors": errors[name],
             }
             for name, values in rates.items()
@@ -199,13 +219,18 @@ def main() -> int:
         print(
             f"engine={engine} concurrency={args.concurrency} seconds={args.seconds}x{args.rounds}"
         )
-        print(f"{'endpoint':<10} {'req/s':>9} {'ratio':>7} {'target':>7} {'errors':>7}  rounds")
+        print(
+            f"{'endpoint':<10} {'req/s':>9} {'ratio':>7} {'target':>7} {'errors':>7} "
+            f"{'cpu ms/req':>10} {'cpu ratio':>9}  rounds"
+        )
+        base_cpu = statistics.median(cpu["trivial"])
         for name, values in rates.items():
             ratio = statistics.median(values) / base
+            cpu_ms = statistics.median(cpu[name])
             print(
                 f"{name:<10} {statistics.median(values):>9.1f} {ratio:>7.2f} "
-                f"{TARGETS.get(name, 0):>7.2f} {errors[name]:>7}  "
-                + " ".join(f"{v:.0f}" for v in values)
+                f"{TARGETS.get(name, 0):>7.2f} {errors[name]:>7} {cpu_ms:>10.3f} "
+                f"{base_cpu / cpu_ms:>9.2f}  " + " ".join(f"{v:.0f}" for v in values)
             )
     return 0 if ok else 1
 

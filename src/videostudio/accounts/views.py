@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from videostudio.accounts.models import Account
@@ -14,6 +13,7 @@ from videostudio.billing.schemas import LedgerEntryOut, ledger_entry_payload
 from videostudio.jobs.schemas import iso
 from videostudio.jobs.views import errors
 from videostudio.web.deps import authenticated
+from videostudio.web.responses import APIResponse
 
 router = APIRouter(tags=["account"])
 
@@ -40,13 +40,13 @@ class AccountResponse(BaseModel):
 async def me(
     request: Request,
     ledger_limit: Annotated[int, Query(ge=0, le=200)] = 20,
-) -> JSONResponse:
+) -> APIResponse:
     ctx, account = await authenticated(request)
     async with ctx.db.read() as session:
         row = await session.get(Account, account.id)
         balance = await billing.balance_of(session, account.id)
         entries = await billing.ledger(session, account_id=account.id, limit=ledger_limit)
-    return JSONResponse(
+    return APIResponse(
         {
             "success": True,
             "account": {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from videostudio.catalog.presenter import model_payload
 from videostudio.catalog.schemas import ModelListResponse, ModelResponse
 from videostudio.errors import UNKNOWN_MODEL, APIError
 from videostudio.jobs.views import errors
 from videostudio.web.deps import authenticated
+from videostudio.web.responses import APIResponse
 
 router = APIRouter(tags=["models"])
 
@@ -20,10 +20,10 @@ router = APIRouter(tags=["models"])
     response_model=ModelListResponse,
     responses=errors(401),
 )
-async def list_models(request: Request) -> JSONResponse:
+async def list_models(request: Request) -> APIResponse:
     ctx, _ = await authenticated(request)
     models = [model_payload(model, ctx.catalog) for model in ctx.catalog.models.values()]
-    return JSONResponse({"success": True, "count": len(models), "models": models})
+    return APIResponse({"success": True, "count": len(models), "models": models})
 
 
 @router.get(
@@ -32,9 +32,9 @@ async def list_models(request: Request) -> JSONResponse:
     response_model=ModelResponse,
     responses=errors(401, 404),
 )
-async def get_model(slug: str, request: Request) -> JSONResponse:
+async def get_model(slug: str, request: Request) -> APIResponse:
     ctx, _ = await authenticated(request)
     model = ctx.catalog.get(slug)
     if model is None:
         raise APIError(404, UNKNOWN_MODEL, code="unknown_model")
-    return JSONResponse({"success": True, "model": model_payload(model, ctx.catalog)})
+    return APIResponse({"success": True, "model": model_payload(model, ctx.catalog)})

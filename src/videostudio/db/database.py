@@ -41,7 +41,9 @@ def _sqlite_engine(url: str, *, begin: str | None, pool_size: int, synchronous: 
     database = make_url(url).database or ":memory:"
     engine = create_async_engine(
         url,
-        async_creator=inline_creator(database, timeout=BUSY_TIMEOUT_SECONDS),
+        async_creator=inline_creator(
+            database, timeout=BUSY_TIMEOUT_SECONDS, commit_in_thread=synchronous == "FULL"
+        ),
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=120,

@@ -27,6 +27,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Boolean
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -39,7 +40,7 @@ SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite storage format
 
 
 def _decode_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _decode_datetime(value: Any) -> Any:
@@ -261,7 +262,12 @@ class HotPath:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield HotTransaction(self.dialect, conn)
-                    conn.commit()
+                    if self.synchronous == "FULL":
+                        # This COMMIT fsyncs: do it off the event loop, still holding the writer
+                        # lock, so other requests run while the disk works.
+                        await asyncio.to_thread(conn.commit)
+                    else:
+                        conn.commit()
                 except BaseException:
                     # Also after a failed COMMIT: never leave the writer inside a transaction.
                     if conn.in_transaction:

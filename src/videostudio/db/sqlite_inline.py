@@ -1,12 +1,14 @@
 """An aiosqlite-compatible connection that runs SQLite calls inline on the event loop.
 
 Why: aiosqlite hands every call (cursor, execute, fetch, close) to a private thread and back. A
-point read or a WAL commit costs SQLite a few microseconds, but each hop costs tens to hundreds, and
-a request makes a dozen of them; the hops, not SQLite, were most of the status endpoint's time. So
-SQLAlchemy's aiosqlite dialect is given this shim instead (through ``async_creator``): same
-interface, no thread. It is safe because WAL readers never wait, and in-process writers are queued
-by the single-connection writer pool before they reach SQLite; only another process's open write
-transaction can make a writer wait, bounded by ``busy_timeout``.
+point read or a statement costs SQLite a few microseconds, but each hop costs tens to hundreds,
+and a request makes a dozen of them; the hops, not SQLite, were most of the status endpoint's
+time. So SQLAlchemy's aiosqlite dialect is given this shim instead (through ``async_creator``):
+same interface, no thread, except for COMMIT when it fsyncs (``synchronous=FULL``): that goes to
+a worker thread, so a slow disk never stalls the event loop. It is safe because WAL readers never
+wait, and in-process writers are serialised (writer pool of one, writer lock) before they reach
+SQLite; only another process's open write transaction can make a writer wait, bounded by
+``busy_timeout``.
 """
 
 from __future__ import annotations
@@ -89,8 +91,9 @@ class _ImmediateQueue:
 
 
 class InlineConnection:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, commit_in_thread: bool = False) -> None:
         self._conn: sqlite3.Connection | None = conn
+        self._commit_in_thread = commit_in_thread
         self._tx = _ImmediateQueue(self)
 
     @property
@@ -114,7 +117,12 @@ class InlineConnection:
         return InlineCursor(self._require().execute(sql, parameters))
 
     async def commit(self) -> None:
-        self._require().commit()
+        if self._commit_in_thread:
+            # The one call that waits on the disk (fsync): run it off the event loop. The caller
+            # still holds the writer (pool of one, plus the writer lock), so nothing interleaves.
+            await asyncio.to_thread(self._require().commit)
+        else:
+            self._require().commit()
 
     async def rollback(self) -> None:
         self._require().rollback()
@@ -133,11 +141,13 @@ class InlineConnection:
             self._conn = None
 
 
-def inline_creator(path: str, *, timeout: float) -> Callable[[], Any]:
+def inline_creator(
+    path: str, *, timeout: float, commit_in_thread: bool = False
+) -> Callable[[], Any]:
     """An ``async_creator`` for ``create_async_engine`` opening ``path`` without a thread."""
 
     async def create() -> InlineConnection:
         conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False)
-        return InlineConnection(conn)
+        return InlineConnection(conn, commit_in_thread=commit_in_thread)
 
     return create

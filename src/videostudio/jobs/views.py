@@ -6,7 +6,6 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
 from videostudio import flows
 from videostudio.catalog.requests import GenerateRequest, LegacyGenerateRequest
@@ -22,6 +21,7 @@ from videostudio.jobs.schemas import (
     job_payload,
 )
 from videostudio.web.deps import authenticated, json_body, json_body_openapi
+from videostudio.web.responses import APIResponse
 from videostudio.web.urls import media_base
 
 router = APIRouter(tags=["video-studio"])
@@ -42,12 +42,12 @@ CREATE_ERRORS = errors(400, 401, 402, 404, 413, 429)
     responses=CREATE_ERRORS,
     openapi_extra=json_body_openapi(GenerateRequest),
 )
-async def generate(request: Request) -> JSONResponse:
+async def generate(request: Request) -> APIResponse:
     ctx, account = await authenticated(request)
     body = await json_body(request, GenerateRequest)
     submission = await flows.submit_generation(ctx, account, body)
     quote = submission.validated.quote
-    return JSONResponse(
+    return APIResponse(
         {
             "success": True,
             "job_ids": submission.job_ids,
@@ -64,12 +64,12 @@ async def generate(request: Request) -> JSONResponse:
     response_model=StatusResponse,
     responses=errors(401, 404),
 )
-async def status(job_id: str, request: Request) -> JSONResponse:
+async def status(job_id: str, request: Request) -> APIResponse:
     ctx, account = await authenticated(request)
     job = await service.get_for_account(ctx.db, job_id=job_id, account_id=account.id)
     if job is None:
         raise APIError(404, JOB_NOT_FOUND, code="job_not_found")
-    return JSONResponse({"success": True, "job": job_payload(job, media_base(ctx, request))})
+    return APIResponse({"success": True, "job": job_payload(job, media_base(ctx, request))})
 
 
 @router.get(
@@ -85,7 +85,7 @@ async def history(
     page: Annotated[int | None, Query(ge=1)] = None,
     status: Annotated[str | None, Query(description="pending|processing|completed|failed")] = None,
     model_slug: Annotated[str | None, Query()] = None,
-) -> JSONResponse:
+) -> APIResponse:
     ctx, account = await authenticated(request)
     status = status or None
     model_slug = model_slug or None
@@ -108,7 +108,7 @@ async def history(
     )
     base = media_base(ctx, request)
     has_more = offset + len(result.jobs) < result.total
-    return JSONResponse(
+    return APIResponse(
         {
             "success": True,
             "jobs": [job_payload(job, base) for job in result.jobs],
@@ -142,7 +142,7 @@ def legacy_names(error: APIError, *, slug: str, video_model: str) -> APIError:
     responses=CREATE_ERRORS,
     openapi_extra=json_body_openapi(LegacyGenerateRequest),
 )
-async def legacy_generate(request: Request) -> JSONResponse:
+async def legacy_generate(request: Request) -> APIResponse:
     ctx, account = await authenticated(request)
     body = await json_body(request, LegacyGenerateRequest)
     model = ctx.catalog.legacy_model(body.video_model)
@@ -159,7 +159,7 @@ async def legacy_generate(request: Request) -> JSONResponse:
         )
     except APIError as exc:
         raise legacy_names(exc, slug=model.slug, video_model=body.video_model) from exc
-    return JSONResponse(
+    return APIResponse(
         {
             "success": True,
             "data": {

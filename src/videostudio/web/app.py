@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
 
 from videostudio import __version__, flows
 from videostudio.accounts.views import router as account_router
@@ -26,6 +25,7 @@ from videostudio.jobs.views import router as jobs_router
 from videostudio.jobs.worker import Worker
 from videostudio.media.views import router as media_router
 from videostudio.web.errors import BodyLimitMiddleware, install_error_handlers
+from videostudio.web.responses import APIResponse
 
 log = logging.getLogger("videostudio")
 
@@ -82,6 +82,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        default_response_class=APIResponse,
     )
     app.state.ctx = context
     install_error_handlers(app)
@@ -89,8 +90,8 @@ def create_app(
 
     @app.head("/api/v1/health/", include_in_schema=False)
     @app.get("/api/v1/health/", tags=["ops"], summary="Liveness (no auth, no database)")
-    async def health() -> JSONResponse:
-        return JSONResponse({"success": True, "status": "ok", "version": __version__})
+    async def health() -> APIResponse:
+        return APIResponse({"success": True, "status": "ok", "version": __version__})
 
     for router in (jobs_router, catalog_router, account_router, media_router):
         app.include_router(router)

@@ -12,12 +12,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from videostudio.errors import APIError
+from videostudio.web.responses import APIResponse
 
 log = logging.getLogger("videostudio.web")
 
@@ -78,30 +78,30 @@ def validation_api_error(exc: ValidationError | RequestValidationError) -> APIEr
     return APIError(400, message, code="invalid_request", field=field)
 
 
-def error_response(error: APIError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
+def error_response(error: APIError) -> APIResponse:
+    return APIResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    async def on_api_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_api_error(_request: Request, exc: Exception) -> APIResponse:
         assert isinstance(exc, APIError)
         return error_response(exc)
 
-    async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_validation(_request: Request, exc: Exception) -> APIResponse:
         assert isinstance(exc, RequestValidationError | ValidationError)
         return error_response(validation_api_error(exc))
 
-    async def on_http(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_http(_request: Request, exc: Exception) -> APIResponse:
         assert isinstance(exc, StarletteHTTPException)
         text = HTTP_TEXTS.get(exc.status_code) or str(exc.detail)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         headers = dict(exc.headers) if exc.headers else None
         return error_response(APIError(exc.status_code, text, code=code, headers=headers))
 
-    async def on_too_large(_request: Request, _exc: Exception) -> JSONResponse:
+    async def on_too_large(_request: Request, _exc: Exception) -> APIResponse:
         return error_response(APIError(413, HTTP_TEXTS[413], code="body_too_large"))
 
-    async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(_request: Request, exc: Exception) -> APIResponse:
         log.exception("unhandled error", exc_info=exc)
         return error_response(APIError(500, "Internal server error", code="internal_error"))
 

@@ -5,7 +5,9 @@ Invariants locked here, on both engines:
   aware UTC timestamps, booleans), and a row written by the ORM reads back through the hot path
   the same, so the two paths can never disagree about a stored value;
 - timestamps written by either path sort correctly against each other (lease expiry compares them);
-- a hot transaction that fails leaves nothing behind, and the writer is usable afterwards.
+- a hot transaction that fails leaves nothing behind, and the writer is usable afterwards;
+- a COMMIT running in a worker thread finishes before its task gives the writer up, even when
+  the task is cancelled.
 """
 
 from __future__ import annotations
@@ -98,3 +100,27 @@ async def test_failed_hot_transaction_writes_nothing(harness: Harness) -> None:
         await jobs.insert_pending(tx, job_ids=[job_id], **kwargs)  # type: ignore[arg-type]
     async with harness.ctx.db.read() as session:
         assert (await session.execute(select(Job.id))).scalars().all() == [job_id]
+
+
+async def test_cancelled_commit_still_finishes_before_the_writer_is_released() -> None:
+    import asyncio
+    import threading
+    import time
+
+    from videostudio.db.hot import commit_off_loop
+
+    class SlowCommit:
+        def __init__(self) -> None:
+            self.done = threading.Event()
+
+        def commit(self) -> None:
+            time.sleep(0.2)
+            self.done.set()
+
+    conn = SlowCommit()
+    task = asyncio.create_task(commit_off_loop(conn))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert conn.done.is_set()

@@ -2,7 +2,8 @@
 
 Invariants locked here: default limit 20, maximum 100 (above is a 400), offset and page paging
 with an exact ``pagination`` object, ``status`` and ``model_slug`` filters, invalid filters are
-400s, and one account never sees another's jobs.
+400s (also offsets beyond any engine's integer range and malformed slugs), and one account
+never sees another's jobs.
 """
 
 from __future__ import annotations
@@ -87,3 +88,17 @@ async def test_bad_history_parameters_are_400(harness: Harness) -> None:
         body = response.json()
         assert body["success"] is False and body["error"]
     assert (await history(harness, key, limit=100)).status_code == 200
+
+
+async def test_out_of_range_and_malformed_filters_are_400_not_500(harness: Harness) -> None:
+    _, key = await harness.account(credits=0)
+    for params in (
+        {"offset": 3_000_000_000},
+        {"offset": 10**20},
+        {"page": 10**20},
+        {"model_slug": "veo31\x00lite"},
+        {"model_slug": "Not A Slug"},
+    ):
+        response = await history(harness, key, **params)
+        assert response.status_code == 400, (params, response.text)
+        assert response.json()["success"] is False

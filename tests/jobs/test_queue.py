@@ -7,7 +7,9 @@ Invariants locked here:
 - jobs survive a restart of the service (a new app on the same database runs them);
 - a clean shutdown hands unfinished jobs back as ``pending`` at once, even with every slot busy;
 - a job that keeps killing its worker fails after ``max_attempts`` and is refunded once;
-- a worker that loses its lease mid-render stops and discards its output.
+- a worker that loses its lease mid-render stops and discards its output;
+- a worker never claims its own expired lease (no second run of a job it is still running);
+- malformed job ids are a plain 404, never a database error.
 """
 
 from __future__ import annotations
@@ -237,3 +239,24 @@ async def test_shutdown_is_prompt_when_every_slot_is_busy(harness: Harness) -> N
     await asyncio.wait_for(task, 5)
     assert asyncio.get_running_loop().time() - started < 2
     assert (await job_row(harness, job_id)).status == "pending"
+
+
+async def test_odd_job_ids_are_404_not_500(harness: Harness) -> None:
+    _, key = await harness.account(credits=0)
+    for job_id in ("nope", "00000000-0000-0000-0000-00000000000%00", "x" * 300):
+        response = await harness.status(key, job_id)
+        assert response.status_code == 404, (job_id, response.text)
+        assert response.json()["error"] == "Job not found"
+
+
+async def test_a_worker_never_reclaims_its_own_running_job(harness: Harness) -> None:
+    """If a worker's heartbeats could not reach the database for longer than the lease, its
+    expired lease is for *other* workers to take; the worker itself must not start the job a
+    second time (that would pay an upstream provider twice)."""
+    _, key = await harness.account(credits=100)
+    job_id = await submit(harness, key)
+    assert [j.id for j in await claim(harness, "slow-heart")] == [job_id]
+    await expire_lease(harness, job_id)
+    assert await claim(harness, "slow-heart") == []
+    assert [j.id for j in await claim(harness, "other")] == [job_id]
+    assert (await job_row(harness, job_id)).attempts == 2

@@ -119,6 +119,20 @@ class _Compiled:
         return out
 
 
+async def commit_off_loop(conn: sqlite3.Connection) -> None:
+    """COMMIT in a worker thread, and return only once it has finished, even if the awaiting task
+    is cancelled meanwhile: the caller must not hand the connection (or the writer lock) to the
+    next transaction while this COMMIT is still running on it."""
+    # run_in_executor submits now, before this task yields: the COMMIT must already be under
+    # way when other code runs, or a writer waiting inline on SQLite's lock could starve it.
+    commit = asyncio.get_running_loop().run_in_executor(None, conn.commit)
+    try:
+        await asyncio.shield(commit)
+    except asyncio.CancelledError:
+        await commit
+        raise
+
+
 class HotStatement:
     """A Core statement (or one per dialect name) whose parameters are ``bindparam``s."""
 
@@ -265,17 +279,25 @@ class HotPath:
                     if self.synchronous == "FULL":
                         # This COMMIT fsyncs: do it off the event loop, still holding the writer
                         # lock, so other requests run while the disk works.
-                        await asyncio.to_thread(conn.commit)
+                        await commit_off_loop(conn)
                     else:
                         conn.commit()
                 except BaseException:
                     # Also after a failed COMMIT: never leave the writer inside a transaction.
-                    if conn.in_transaction:
-                        conn.rollback()
+                    self._abandon_sqlite_transaction(conn)
                     raise
             return
         async with (await self._pg()).acquire() as pg_conn, pg_conn.transaction():
             yield HotTransaction(self.dialect, pg_conn)
+
+    def _abandon_sqlite_transaction(self, conn: sqlite3.Connection) -> None:
+        try:
+            if conn.in_transaction:
+                conn.rollback()
+        except sqlite3.Error:
+            # A writer that cannot even roll back is replaced, not reused.
+            conn.close()
+            self._sqlite_writer = None
 
     async def close(self) -> None:
         for conn in (self._sqlite, self._sqlite_writer):

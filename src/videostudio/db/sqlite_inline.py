@@ -18,6 +18,8 @@ import sqlite3
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
+from videostudio.db.hot import commit_off_loop
+
 
 class InlineCursor:
     def __init__(self, cursor: sqlite3.Cursor) -> None:
@@ -120,7 +122,7 @@ class InlineConnection:
         if self._commit_in_thread:
             # The one call that waits on the disk (fsync): run it off the event loop. The caller
             # still holds the writer (pool of one, plus the writer lock), so nothing interleaves.
-            await asyncio.to_thread(self._require().commit)
+            await commit_off_loop(self._require())
         else:
             self._require().commit()
 

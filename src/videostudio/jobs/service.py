@@ -25,6 +25,8 @@ from videostudio.db.hot import HotStatement, HotTransaction
 from videostudio.jobs.models import COMPLETED, FAILED, JOBS, PENDING, PROCESSING, Job
 
 MAX_HISTORY_LIMIT = 100
+# Deep enough for any history; keeps offsets inside every engine's integer range.
+MAX_HISTORY_OFFSET = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -175,9 +177,11 @@ async def claim(
 ) -> list[Job]:
     """Lease up to ``limit`` runnable jobs to ``worker_id``, oldest first."""
     now = utcnow()
+    # An expired lease of this very worker is not up for grabs: the worker is still running that
+    # job (its heartbeats could not reach the database for a while) and renews the lease itself.
     runnable = or_(
         Job.status == PENDING,
-        (Job.status == PROCESSING) & (Job.lease_expires_at < now),
+        (Job.status == PROCESSING) & (Job.lease_expires_at < now) & (Job.lease_owner != worker_id),
     )
     candidates = (
         select(Job.id)

@@ -25,6 +25,10 @@ from videostudio.web.responses import APIResponse
 from videostudio.web.urls import media_base
 
 router = APIRouter(tags=["video-studio"])
+JOB_ID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, object]]:
@@ -66,7 +70,10 @@ async def generate(request: Request) -> APIResponse:
 )
 async def status(job_id: str, request: Request) -> APIResponse:
     ctx, account = await authenticated(request)
-    job = await service.get_for_account(ctx.db, job_id=job_id, account_id=account.id)
+    # Job ids are UUIDs; anything else cannot exist (and must not reach the database as is).
+    job = None
+    if JOB_ID_RE.match(job_id):
+        job = await service.get_for_account(ctx.db, job_id=job_id, account_id=account.id)
     if job is None:
         raise APIError(404, JOB_NOT_FOUND, code="job_not_found")
     return APIResponse({"success": True, "job": job_payload(job, media_base(ctx, request))})
@@ -81,14 +88,18 @@ async def status(job_id: str, request: Request) -> APIResponse:
 async def history(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=service.MAX_HISTORY_LIMIT)] = 20,
-    offset: Annotated[int | None, Query(ge=0)] = None,
-    page: Annotated[int | None, Query(ge=1)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=service.MAX_HISTORY_OFFSET)] = None,
+    page: Annotated[
+        int | None, Query(ge=1, le=service.MAX_HISTORY_OFFSET // service.MAX_HISTORY_LIMIT)
+    ] = None,
     status: Annotated[str | None, Query(description="pending|processing|completed|failed")] = None,
     model_slug: Annotated[str | None, Query()] = None,
 ) -> APIResponse:
     ctx, account = await authenticated(request)
     status = status or None
     model_slug = model_slug or None
+    if model_slug is not None and not SLUG_RE.match(model_slug):
+        raise APIError(400, "Invalid model_slug filter", code="invalid_request", field="model_slug")
     if status is not None and status not in STATUSES:
         raise APIError(
             400,

@@ -135,6 +135,8 @@ class Worker:
             await asyncio.sleep(self.poll_interval)
             return 0
         for job in claimed:
+            if job.id in self._tasks:
+                continue  # already running here; the claim only renewed its lease
             lease = _Lease(provider_job_id=job.provider_job_id)
             self._leases[job.id] = lease
             task = asyncio.create_task(self._process(job, lease), name=f"job-{job.id}")

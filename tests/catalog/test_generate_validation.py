@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.catalog.builtin_requests import IMG, VALID_REQUESTS, VID
 from tests.conftest import Harness, make_settings
 from videostudio.web.app import create_app
 
@@ -37,40 +38,12 @@ GENERATE = "/api/v1/video-studio/generate/"
 HISTORY = "/api/v1/video-studio/history/"
 START = 10_000
 
-IMG = "https://example.com/a.png"
 IMG2 = "https://example.com/b.png"
-VID = "https://example.com/a.mp4"
 VID2 = "https://example.com/b.mp4"
 AUD = "https://example.com/a.mp3"
 
 # A valid request per model and its price (credits for one job).
-BASE: dict[str, dict[str, Any]] = {
-    "veo31_lite": {"prompt": "a fox in the snow"},
-    "veo31_fast": {"prompt": "a fox in the snow"},
-    "veo31": {"prompt": "a fox in the snow"},
-    "kling_3_0": {"prompt": "a fox", "quality_mode": "std", "duration_seconds": 5},
-    "kling_3_0_motion_control": {
-        "input_image_urls": [IMG],
-        "input_video_urls": [VID],
-        "quality_mode": "720p",
-        "duration_seconds": 5,
-    },
-    "wan_2_6": {"prompt": "a fox", "quality_mode": "720p", "duration_seconds": 5},
-    "wan_2_6_v2v": {
-        "prompt": "make it anime",
-        "input_video_urls": [VID],
-        "quality_mode": "720p",
-        "duration_seconds": 5,
-    },
-    "seedance_2": {"prompt": "a fox", "quality_mode": "480p", "duration_seconds": 4},
-    "hailuo_2_3": {
-        "prompt": "a fox",
-        "input_image_urls": [IMG],
-        "quality_mode": "768p",
-        "duration_seconds": 6,
-    },
-    "grok_imagine_video": {"prompt": "a fox", "quality_mode": "480p", "duration_seconds": 6},
-}
+BASE = VALID_REQUESTS
 BASE_PRICE = {
     "veo31_lite": 40,
     "veo31_fast": 100,

@@ -18,21 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.catalog.builtin_requests import BUILTIN_SLUGS
 from tests.conftest import Harness
 
 MODELS = "/api/v1/models/video/"
-SLUGS = [
-    "veo31_lite",
-    "veo31_fast",
-    "veo31",
-    "kling_3_0",
-    "kling_3_0_motion_control",
-    "wan_2_6",
-    "wan_2_6_v2v",
-    "seedance_2",
-    "hailuo_2_3",
-    "grok_imagine_video",
-]
+SLUGS = BUILTIN_SLUGS
 URL_BY_KIND = {
     "image": "https://example.com/a.png",
     "video": "https://example.com/a.mp4",

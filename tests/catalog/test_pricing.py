@@ -20,39 +20,12 @@ from typing import Any
 
 import pytest
 
+from tests.catalog.builtin_requests import VALID_REQUESTS
 from tests.conftest import Harness
 
 START = 10_000
-IMG = "https://example.com/a.png"
-VID = "https://example.com/a.mp4"
 
-REQUIRED: dict[str, dict[str, Any]] = {
-    "veo31_lite": {"prompt": "a fox"},
-    "veo31_fast": {"prompt": "a fox"},
-    "veo31": {"prompt": "a fox"},
-    "kling_3_0": {"prompt": "a fox", "quality_mode": "std", "duration_seconds": 5},
-    "kling_3_0_motion_control": {
-        "input_image_urls": [IMG],
-        "input_video_urls": [VID],
-        "quality_mode": "720p",
-        "duration_seconds": 5,
-    },
-    "wan_2_6": {"prompt": "a fox", "quality_mode": "720p", "duration_seconds": 5},
-    "wan_2_6_v2v": {
-        "prompt": "anime",
-        "input_video_urls": [VID],
-        "quality_mode": "720p",
-        "duration_seconds": 5,
-    },
-    "seedance_2": {"prompt": "a fox", "quality_mode": "480p", "duration_seconds": 4},
-    "hailuo_2_3": {
-        "prompt": "a fox",
-        "input_image_urls": [IMG],
-        "quality_mode": "768p",
-        "duration_seconds": 6,
-    },
-    "grok_imagine_video": {"prompt": "a fox", "quality_mode": "480p", "duration_seconds": 6},
-}
+REQUIRED = VALID_REQUESTS
 
 
 def body(slug: str, **changes: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.catalog.builtin_requests import BUILTIN_SLUGS
 from tests.conftest import Harness
 from videostudio.catalog.requests import GenerateRequest, LegacyGenerateRequest
 
@@ -33,18 +34,7 @@ ERROR_CODES = {400, 401, 402, 404, 413, 429}
 RICH = 10_000_000
 POOR = 300
 
-SLUGS = [
-    "veo31_lite",
-    "veo31_fast",
-    "veo31",
-    "kling_3_0",
-    "kling_3_0_motion_control",
-    "wan_2_6",
-    "wan_2_6_v2v",
-    "seedance_2",
-    "hailuo_2_3",
-    "grok_imagine_video",
-]
+SLUGS = BUILTIN_SLUGS
 URLS = [
     "https://example.com/a.png",
     "https://example.com/a.mp4",

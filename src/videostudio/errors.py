@@ -13,7 +13,6 @@ INVALID_DURATION = "Invalid duration for this model"
 INSUFFICIENT_CREDITS = "Insufficient credits"
 UNKNOWN_MODEL = "Unknown model slug"
 JOB_NOT_FOUND = "Job not found"
-UNAUTHORIZED = "Invalid or missing API key"
 RATE_LIMITED = "Rate limit exceeded"
 
 

@@ -21,7 +21,6 @@ PROCESSING = "processing"
 COMPLETED = "completed"
 FAILED = "failed"
 STATUSES = (PENDING, PROCESSING, COMPLETED, FAILED)
-TERMINAL = (COMPLETED, FAILED)
 
 
 class Job(Base):

@@ -13,7 +13,7 @@ Every transition is a compare-and-swap ``UPDATE ... WHERE status = ... AND lease
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, func, insert, or_, select, update
@@ -302,13 +302,3 @@ async def fail(
         refunded = True
     await session.execute(update(Job).where(Job.id == job.id).values(credits_refunded=refunded))
     return True
-
-
-async def counts_by_status(session: AsyncSession) -> dict[str, int]:
-    stmt = select(Job.status, func.count()).group_by(Job.status)
-    return {status: int(count) for status, count in (await session.execute(stmt)).all()}
-
-
-def lease_expired(job: Job, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return job.lease_expires_at is not None and job.lease_expires_at < now

@@ -17,7 +17,6 @@ from videostudio.accounts.views import AccountOut, AccountResponse
 from videostudio.billing.schemas import LedgerEntryOut
 from videostudio.catalog.schemas import ModelListResponse, ModelOut, ModelResponse
 from videostudio.jobs.schemas import (
-    ErrorResponse,
     GenerateResponse,
     HistoryResponse,
     JobOut,
@@ -27,6 +26,7 @@ from videostudio.jobs.schemas import (
     StatusResponse,
 )
 from videostudio.jobs.worker import Worker
+from videostudio.web.responses import ErrorResponse
 
 
 def assert_shape(payload: dict[str, Any], model: type[BaseModel]) -> None:

@@ -11,9 +11,8 @@ from videostudio.accounts.models import Account
 from videostudio.billing import service as billing
 from videostudio.billing.schemas import LedgerEntryOut, ledger_entry_payload
 from videostudio.jobs.schemas import iso
-from videostudio.jobs.views import errors
 from videostudio.web.deps import authenticated
-from videostudio.web.responses import APIResponse
+from videostudio.web.responses import APIResponse, errors
 
 router = APIRouter(tags=["account"])
 

@@ -22,6 +22,7 @@ URL_LIST_FIELDS = (
 URL_FIELDS = ("first_frame_url", "last_frame_url", "start_frame_url", "end_frame_url")
 INPUT_FIELDS = URL_LIST_FIELDS + URL_FIELDS
 MediaKind = Literal["image", "video", "audio"]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_]{0,63}$"
 
 
 class Strict(BaseModel):
@@ -97,7 +98,7 @@ class Route(Strict):
 
 
 class ModelSpec(Strict):
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_]{0,63}$")
+    slug: str = Field(pattern=SLUG_PATTERN)
     name: str = Field(min_length=1)
     description: str = ""
     engine: str = Field(min_length=1, description="Display name of the model engine")

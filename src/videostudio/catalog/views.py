@@ -7,9 +7,8 @@ from fastapi import APIRouter, Request
 from videostudio.catalog.presenter import model_payload
 from videostudio.catalog.schemas import ModelListResponse, ModelResponse
 from videostudio.errors import UNKNOWN_MODEL, APIError
-from videostudio.jobs.views import errors
 from videostudio.web.deps import authenticated
-from videostudio.web.responses import APIResponse
+from videostudio.web.responses import APIResponse, errors
 
 router = APIRouter(tags=["models"])
 

@@ -81,21 +81,6 @@ class LegacyResponse(BaseModel):
     data: LegacyData
 
 
-class ErrorResponse(BaseModel):
-    """Every error. ``code``, ``field`` and the rest are Video Studio additions to the contract's
-    ``success``/``error``; each appears only where it applies."""
-
-    success: Literal[False] = False
-    error: str
-    code: str | None = None
-    field: str | None = None
-    allowed: list[Any] | None = None
-    credits_required: int | None = None
-    credits_available: int | None = None
-    limit_per_hour: int | None = None
-    retry_after_seconds: int | None = None
-
-
 def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="microseconds") if value is not None else None
 

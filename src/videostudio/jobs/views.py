@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Request
 
 from videostudio import flows
 from videostudio.catalog.requests import GenerateRequest, LegacyGenerateRequest
+from videostudio.catalog.spec import SLUG_PATTERN
 from videostudio.errors import JOB_NOT_FOUND, APIError
 from videostudio.jobs import service
 from videostudio.jobs.models import STATUSES
 from videostudio.jobs.schemas import (
-    ErrorResponse,
     GenerateResponse,
     HistoryResponse,
     LegacyResponse,
@@ -21,19 +21,14 @@ from videostudio.jobs.schemas import (
     job_payload,
 )
 from videostudio.web.deps import authenticated, json_body, json_body_openapi
-from videostudio.web.responses import APIResponse
+from videostudio.web.responses import APIResponse, errors
 from videostudio.web.urls import media_base
 
 router = APIRouter(tags=["video-studio"])
 JOB_ID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
-
-
-def errors(*codes: int) -> dict[int | str, dict[str, object]]:
-    """OpenAPI entries for the error codes an endpoint can really answer."""
-    return {code: {"model": ErrorResponse} for code in codes}
+SLUG_RE = re.compile(SLUG_PATTERN)
 
 
 CREATE_ERRORS = errors(400, 401, 402, 404, 413, 429)

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from videostudio.errors import APIError
-from videostudio.jobs.schemas import ErrorResponse
 from videostudio.web.deps import context
+from videostudio.web.responses import ErrorResponse
 
 router = APIRouter(tags=["media"])
 CONTENT_TYPES = {

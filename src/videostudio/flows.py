@@ -40,7 +40,9 @@ def resolve_model(ctx: AppContext, slug: str) -> ModelSpec:
     return model
 
 
-def quote(ctx: AppContext, request: GenerateRequest) -> rules.ValidatedRequest:
+async def quote(
+    ctx: AppContext, account: CachedAccount, request: GenerateRequest
+) -> rules.ValidatedRequest:
     """Validate and price a request exactly as ``submit_generation`` would, without charging."""
     if request.batch_size > ctx.settings.max_batch_size:
         raise APIError(
@@ -56,7 +58,7 @@ async def submit_generation(
     ctx: AppContext, account: CachedAccount, request: GenerateRequest, *, source: str = "studio"
 ) -> Submission:
     """Create the jobs of one generate request and charge for them atomically."""
-    validated = quote(ctx, request)
+    validated = await quote(ctx, account, request)
     provider, provider_model = ctx.providers.route(validated.model)
     job_ids = [str(uuid.uuid4()) for _ in range(request.batch_size)]
     params = dict(validated.params)
@@ -103,6 +105,23 @@ async def submit_generation(
         ) from exc
     ctx.notify_worker()
     return Submission(job_ids=job_ids, balance=balance, validated=validated)
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    validated: rules.ValidatedRequest
+    balance: int
+
+
+async def price_quote(
+    ctx: AppContext, account: CachedAccount, request: GenerateRequest
+) -> PriceQuote:
+    """What ``request`` would cost and whether the account can afford it now; charges nothing and
+    counts nothing against the rate limit."""
+    validated = await quote(ctx, account, request)
+    async with ctx.db.read() as session:
+        balance = await billing.balance_of(session, account.id)
+    return PriceQuote(validated=validated, balance=balance)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,24 @@ class GenerateResponse(BaseModel):
     directory_discount_applied: int
 
 
+class QuoteOut(BaseModel):
+    model_slug: str
+    mode: str
+    batch_size: int
+    unit_price: int
+    directory_discount_applied: int
+    price_per_job: int
+    credits_required: int
+    credits_available: int
+    sufficient_credits: bool
+    params: dict[str, Any]
+
+
+class QuoteResponse(BaseModel):
+    success: Literal[True] = True
+    quote: QuoteOut
+
+
 class LegacyData(BaseModel):
     generation_id: str
     status: str

@@ -17,6 +17,7 @@ from videostudio.jobs.schemas import (
     GenerateResponse,
     HistoryResponse,
     LegacyResponse,
+    QuoteResponse,
     StatusResponse,
     job_payload,
 )
@@ -53,6 +54,40 @@ async def generate(request: Request) -> APIResponse:
             "credits_remaining_total": submission.balance,
             "credits_charged": quote.total,
             "directory_discount_applied": quote.discount,
+        }
+    )
+
+
+@router.post(
+    "/api/v1/video-studio/quote/",
+    summary="Price a generate request without charging",
+    response_model=QuoteResponse,
+    responses=errors(400, 401, 404, 413),
+    openapi_extra=json_body_openapi(GenerateRequest),
+)
+async def quote(request: Request) -> APIResponse:
+    """Validates exactly as generate does; never charges and never counts against the rate
+    limit, so clients can show a price before the user commits."""
+    ctx, account = await authenticated(request)
+    body = await json_body(request, GenerateRequest)
+    priced = await flows.price_quote(ctx, account, body)
+    validated = priced.validated
+    price = validated.quote
+    return APIResponse(
+        {
+            "success": True,
+            "quote": {
+                "model_slug": validated.model.slug,
+                "mode": validated.mode,
+                "batch_size": price.batch_size,
+                "unit_price": price.unit_price,
+                "directory_discount_applied": price.discount,
+                "price_per_job": price.price_per_job,
+                "credits_required": price.total,
+                "credits_available": priced.balance,
+                "sufficient_credits": priced.balance >= price.total,
+                "params": {k: v for k, v in validated.params.items() if k != "inputs"},
+            },
         }
     )
 

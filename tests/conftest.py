@@ -17,7 +17,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -28,11 +28,14 @@ from videostudio.config import Settings
 from videostudio.context import AppContext
 from videostudio.web.app import create_app
 
+if TYPE_CHECKING:
+    from tests.https_server import HTTPSFileServer
+
 PG_URL = os.environ.get(
     "VIDEOSTUDIO_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_PG = os.environ.get("VIDEOSTUDIO_REQUIRE_POSTGRES") == "1"
-TABLES = "ledger_entries, rate_limit_windows, jobs, api_keys, accounts"
+TABLES = "ledger_entries, rate_limit_windows, jobs, assets, api_keys, accounts"
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -154,3 +157,12 @@ async def harness(settings: Settings) -> AsyncIterator[Harness]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Harness(ctx=app.state.ctx, client=client)
+
+
+@pytest.fixture(scope="module")
+def https_files() -> Iterator[HTTPSFileServer]:
+    """A real local HTTPS server for input media (trust its ``ca_path``, allow loopback)."""
+    from tests.https_server import HTTPSFileServer
+
+    with HTTPSFileServer() as server:
+        yield server

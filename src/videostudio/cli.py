@@ -7,6 +7,7 @@ up to date first, and takes ``--json`` for scripts (one JSON document on stdout,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import signal
@@ -37,6 +38,7 @@ credits_app = typer.Typer(help="Grant credits and read the ledger.", no_args_is_
 models_app = typer.Typer(help="Inspect the model catalog.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Inspect jobs.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+media_app = typer.Typer(help="Stored media: retention and disk use.", no_args_is_help=True)
 for sub, name in (
     (accounts_app, "accounts"),
     (keys_app, "keys"),
@@ -44,6 +46,7 @@ for sub, name in (
     (models_app, "models"),
     (jobs_app, "jobs"),
     (db_app, "db"),
+    (media_app, "media"),
 ):
     app.add_typer(sub, name=name)
 
@@ -480,6 +483,48 @@ def jobs_show(job_id: str, as_json: JsonOpt = False) -> None:
 
     data = run_with_context(job)
     emit(data, as_json, lambda: console.print_json(json.dumps(data, default=str)))
+
+
+@media_app.command("prune")
+def media_prune(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be deleted; delete nothing.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete expired results and assets, unreferenced files and stale partial files."""
+    from videostudio import flows
+
+    async def job(ctx: AppContext) -> flows.PruneReport:
+        if as_json:
+            return await flows.prune_media(ctx, dry_run=dry_run)
+        with console.status("Pruning media...") as status:
+            return await flows.prune_media(
+                ctx, dry_run=dry_run, on_step=lambda name: status.update(f"Pruning {name}...")
+            )
+
+    report = run_with_context(job)
+    data = dataclasses.asdict(report)
+
+    def render() -> None:
+        verb = "Would free" if dry_run else "Freed"
+        console.print(
+            f"{verb} [bold]{_human_bytes(report.bytes)}[/bold] in {report.files} file(s): "
+            f"{report.expired_jobs} expired job result(s), {report.expired_assets} expired "
+            f"asset(s), {report.orphan_files} unreferenced file(s); "
+            f"{report.temporary_files} stale partial file(s) removed."
+        )
+
+    emit(data, as_json, render)
+
+
+def _human_bytes(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{count} B"
+        value /= 1024
+    return f"{value:.1f} TB"
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ Every setting has a safe embedded default, so ``videostudio serve`` works with n
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
@@ -79,6 +80,35 @@ class Settings(BaseSettings):
         "in a power cut or OS crash (not in a process crash).",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    # Input media (uploads and downloaded URLs alike): checked by decoding, never by name.
+    image_max_mb: float = Field(default=30, gt=0, le=1024)
+    image_min_side: int = Field(default=300, ge=1, le=20000)
+    image_max_side: int = Field(default=6000, ge=1, le=20000)
+    image_min_aspect: float = Field(default=0.4, gt=0)
+    image_max_aspect: float = Field(default=2.5, gt=0)
+    video_max_mb: float = Field(default=100, gt=0, le=10240)
+    video_min_seconds: float = Field(default=2, ge=0)
+    video_max_seconds: float = Field(default=30, gt=0, le=3600)
+    audio_max_mb: float = Field(default=15, gt=0, le=1024)
+    audio_max_seconds: float = Field(default=15, gt=0, le=3600)
+
+    # Downloads of https:// inputs by the worker.
+    fetch_connect_timeout_seconds: float = Field(default=5, gt=0, le=120)
+    fetch_timeout_seconds: float = Field(default=60, gt=0, le=3600)
+    fetch_max_redirects: int = Field(default=3, ge=0, le=10)
+    fetch_allow_networks: str = Field(
+        default="",
+        description="Comma-separated CIDRs the downloader may reach although they are private, "
+        "loopback or otherwise internal (e.g. 10.20.0.0/16 for an internal media host).",
+    )
+    fetch_ca_bundle: Path | None = Field(
+        default=None, description="Extra PEM CA bundle trusted for https:// input downloads."
+    )
+
+    # Retention: `videostudio media prune` deletes what is older (0 = keep forever).
+    result_retention_days: float = Field(default=30, ge=0)
+    asset_retention_days: float = Field(default=0, ge=0)
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
 
     @field_validator("public_base_url")
@@ -90,6 +120,16 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not a network (use CIDR, e.g. 10.0.0.0/8)") from None
+        return value
 
     @property
     def python_log_level(self) -> str:

@@ -24,6 +24,7 @@ hundreds of HTTP cases fast; nothing here depends on another case's data.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -32,6 +33,7 @@ import pytest
 
 from tests.catalog.builtin_requests import IMG, VALID_REQUESTS, VID
 from tests.conftest import Harness, make_settings
+from videostudio.assets.models import Asset
 from videostudio.web.app import create_app
 
 GENERATE = "/api/v1/video-studio/generate/"
@@ -753,11 +755,36 @@ ACCEPTED = [
 ]  # fmt: skip
 
 
+async def own_assets(harness: Harness, account_id: str, body: dict[str, Any]) -> None:
+    """Give the account an asset of the right kind for every ``asset://`` ID in ``body``
+    (ownership and kind are checked at request time; the files themselves are the worker's)."""
+    model = harness.ctx.catalog.get(body["model_slug"])
+    assert model is not None
+    async with harness.ctx.db.write() as session:
+        for name, value in body.items():
+            for ref in value if isinstance(value, list) else [value]:
+                if isinstance(ref, str) and ref.startswith("asset://"):
+                    kind = model.inputs[name].kind
+                    session.add(
+                        Asset(
+                            id=ref.removeprefix("asset://"),
+                            account_id=account_id,
+                            sha256=secrets.token_hex(32),
+                            kind=kind,
+                            format="png",
+                            content_type="image/png",
+                            bytes=1,
+                            storage_key=f"assets/{secrets.token_urlsafe(24)}.png",
+                        )
+                    )
+
+
 @pytest.mark.parametrize(("body", "price"), ACCEPTED)
 async def test_valid_request_is_accepted_and_charged(
     studio: Harness, body: dict[str, Any], price: int
 ) -> None:
     account_id, key = await studio.account(credits=START)
+    await own_assets(studio, account_id, body)
     response = await studio.generate(key, **body)
     assert response.status_code == 200, response.text
     data = response.json()

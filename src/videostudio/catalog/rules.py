@@ -73,6 +73,18 @@ def _present_inputs(request: GenerateRequest) -> dict[str, Any]:
     return present
 
 
+def input_refs(inputs: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(field, label, reference)`` for every input, in request order; the label names list
+    items as the errors do (``input_image_urls[0]``)."""
+    refs: list[tuple[str, str, str]] = []
+    for name, value in inputs.items():
+        if isinstance(value, list):
+            refs.extend((name, f"{name}[{index}]", item) for index, item in enumerate(value))
+        else:
+            refs.append((name, name, value))
+    return refs
+
+
 def _is_https_url(value: str) -> bool:
     if not value.startswith("https://") or any(ch.isspace() or ord(ch) < 32 for ch in value):
         return False
@@ -188,6 +200,8 @@ def _prompt(model: ModelSpec, prompt: str | None) -> str:
 
 def _aspect_ratio(model: ModelSpec, value: str | None, inputs: dict[str, Any]) -> str | None:
     if value is None:
+        if any(name in inputs for name in model.aspect_ratio_excludes):
+            return None  # the frames set the shape (Kling start/end frames)
         return model.aspect_ratios[0] if model.aspect_ratios else None
     if not model.aspect_ratios:
         raise bad_request(

@@ -48,6 +48,7 @@ class Job(Base):
     directory_discount: Mapped[int] = mapped_column(default=0)
     result_keys: Mapped[list[Any]] = mapped_column(default=list)
     last_frame_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -25,6 +25,7 @@ class JobOut(BaseModel):
     progress: int
     result_urls: list[str]
     last_frame_url: str | None
+    thumbnail_url: str | None
     credits_charged: int
     credits_refunded: bool
     directory_discount_applied: int
@@ -118,6 +119,7 @@ def job_payload(job: Mapping[str, Any], media_base: str) -> dict[str, Any]:
         "progress": job["progress"],
         "result_urls": [media_base + key for key in job["result_keys"]],
         "last_frame_url": media_base + job["last_frame_key"] if job["last_frame_key"] else None,
+        "thumbnail_url": media_base + job["thumbnail_key"] if job["thumbnail_key"] else None,
         "credits_charged": job["credits_charged"],
         "credits_refunded": job["credits_refunded"],
         "directory_discount_applied": job["directory_discount"],

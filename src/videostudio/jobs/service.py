@@ -48,6 +48,7 @@ PAYLOAD_COLUMNS = [
         "progress",
         "result_keys",
         "last_frame_key",
+        "thumbnail_key",
         "credits_charged",
         "credits_refunded",
         "directory_discount",
@@ -123,6 +124,7 @@ _NEW_JOB: dict[str, Any] = {
     "credits_refunded": False,
     "result_keys": [],
     "last_frame_key": None,
+    "thumbnail_key": None,
     "error_message": None,
     "attempts": 0,
     "lease_owner": None,
@@ -245,6 +247,7 @@ async def complete(
     result_keys: list[str],
     provider_meta: dict[str, Any],
     last_frame_key: str | None = None,
+    thumbnail_key: str | None = None,
 ) -> bool:
     """Mark the job completed; False if this worker lost it (the output must then be discarded)."""
     now = utcnow()
@@ -256,6 +259,7 @@ async def complete(
             progress=100,
             result_keys=result_keys,
             last_frame_key=last_frame_key,
+            thumbnail_key=thumbnail_key,
             provider_meta=provider_meta,
             completed_at=now,
             updated_at=now,

@@ -208,6 +208,7 @@ class Worker:
             return
         spec = JobSpec(
             job_id=job.id,
+            account_id=job.account_id,
             model_slug=job.model_slug,
             mode=job.mode,
             params=job.params,
@@ -267,6 +268,7 @@ class Worker:
                     result_keys=update_.result_keys,
                     provider_meta=update_.meta,
                     last_frame_key=update_.last_frame_key,
+                    thumbnail_key=update_.thumbnail_key,
                 )
             if not done:
                 self._discard(update_)
@@ -275,11 +277,9 @@ class Worker:
         await self._fail(job, reason, update_.meta or None)
 
     def _discard(self, update_: ProviderUpdate) -> None:
-        for key in [
-            *update_.result_keys,
-            *([update_.last_frame_key] if update_.last_frame_key else []),
-        ]:
-            self.ctx.storage.discard(key)
+        for key in [*update_.result_keys, update_.last_frame_key, update_.thumbnail_key]:
+            if key:
+                self.ctx.storage.discard(key)
 
     async def _fail(self, job: Job, reason: str, meta: dict[str, object] | None = None) -> None:
         async with self.ctx.db.write() as session:

@@ -1,5 +1,6 @@
-"""Serving result files. URLs are capabilities (unguessable keys), so no API key is needed and a
-browser's ``<video src>`` just works; responses support Range requests for seeking."""
+"""Serving result files and assets. URLs are capabilities (unguessable keys), so no API key is
+needed and a browser's ``<video src>`` just works; responses support Range requests for seeking.
+``nosniff`` keeps a browser from reinterpreting a file as anything but its decoded type."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from videostudio.web.responses import ErrorResponse
 router = APIRouter(tags=["media"])
 CONTENT_TYPES = {
     "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
     "png": "image/png",
     "jpg": "image/jpeg",
     "webp": "image/webp",
+    "gif": "image/gif",
     "mp3": "audio/mpeg",
     "wav": "audio/wav",
+    "m4a": "audio/mp4",
 }
 
 
@@ -35,5 +40,8 @@ async def media(key: str, request: Request) -> FileResponse:
     return FileResponse(
         path,
         media_type=CONTENT_TYPES.get(path.suffix.lstrip("."), "application/octet-stream"),
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+        },
     )

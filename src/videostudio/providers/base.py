@@ -35,6 +35,7 @@ class JobSpec:
     """What a provider needs to know about one job."""
 
     job_id: str
+    account_id: str
     model_slug: str
     mode: str
     params: dict[str, Any]
@@ -48,6 +49,7 @@ class ProviderUpdate:
     progress: int | None = None
     result_keys: list[str] = field(default_factory=list)
     last_frame_key: str | None = None
+    thumbnail_key: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 

@@ -116,12 +116,15 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodyLimitMiddleware:
     """Refuse bodies over ``max_bytes`` (413) without reading them into memory first."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, exempt: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt = set(exempt)  # (method, path) pairs that enforce their own limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (scope["method"], scope["path"]) in self.exempt:
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", []):

@@ -1,0 +1,1 @@
+"""Uploaded input media (``asset://`` IDs): storage by content hash, checked by decoding."""

@@ -1,0 +1,146 @@
+"""Assets endpoints: upload, list, read, delete. Thin: parse, call the service, shape."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from videostudio.assets import service
+from videostudio.assets.schemas import (
+    AssetDeletedResponse,
+    AssetListResponse,
+    AssetResponse,
+    asset_payload,
+)
+from videostudio.assets.upload import receive_upload
+from videostudio.errors import APIError
+from videostudio.jobs.schemas import Pagination
+from videostudio.jobs.service import MAX_HISTORY_OFFSET
+from videostudio.web.deps import authenticated
+from videostudio.web.responses import APIResponse, errors
+from videostudio.web.urls import media_base
+
+router = APIRouter(tags=["assets"])
+UPLOAD_PATH = "/api/v1/assets/"
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "type": {"type": "string", "enum": ["image", "video", "audio"]},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    UPLOAD_PATH,
+    summary="Upload an input image, video or audio file; use its asset:// ID in any *_url field",
+    status_code=201,
+    response_model=AssetResponse,
+    responses=errors(400, 401, 413),
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload(request: Request) -> APIResponse:
+    ctx, account = await authenticated(request)
+    limits = ctx.media_limits
+    caps = {kind: limits.for_kind(kind).max_bytes for kind in ("image", "video", "audio")}
+    received = await receive_upload(
+        request,
+        ctx.storage.staging_path(".upload"),
+        caps=caps,
+        default_cap=limits.largest_max_bytes,
+    )
+    created = await service.create_from_upload(ctx, account.id, received)
+    return APIResponse(
+        {
+            "success": True,
+            "asset": asset_payload(created.asset, media_base(ctx, request)),
+            "deduplicated": not created.created,
+        },
+        status_code=201 if created.created else 200,
+    )
+
+
+@router.get(
+    UPLOAD_PATH,
+    summary="List the account's assets, newest first",
+    response_model=AssetListResponse,
+    responses=errors(400, 401),
+)
+async def list_assets(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIST_LIMIT)] = 20,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_HISTORY_OFFSET)] = None,
+    page: Annotated[int | None, Query(ge=1, le=MAX_HISTORY_OFFSET // 100)] = None,
+    kind: Annotated[Literal["image", "video", "audio"] | None, Query()] = None,
+) -> APIResponse:
+    ctx, account = await authenticated(request)
+    if offset is None:
+        offset = (page - 1) * limit if page else 0
+    result = await service.list_page(ctx.db, account.id, limit=limit, offset=offset, kind=kind)
+    base = media_base(ctx, request)
+    has_more = offset + len(result.assets) < result.total
+    pagination = Pagination(
+        limit=limit,
+        offset=offset,
+        page=offset // limit + 1,
+        total=result.total,
+        has_more=has_more,
+        next_offset=offset + len(result.assets) if has_more else None,
+    )
+    return APIResponse(
+        {
+            "success": True,
+            "assets": [asset_payload(asset, base) for asset in result.assets],
+            "pagination": pagination.model_dump(),
+        }
+    )
+
+
+@router.get(
+    UPLOAD_PATH + "{asset_id:path}",
+    summary="One asset (by asset://ID or the bare ID)",
+    response_model=AssetResponse,
+    responses=errors(401, 404),
+)
+async def get_asset(asset_id: str, request: Request) -> APIResponse:
+    ctx, account = await authenticated(request)
+    asset = await service.get(ctx.db, account.id, _clean(asset_id))
+    if asset is None:
+        raise APIError(404, service.ASSET_NOT_FOUND, code="asset_not_found")
+    return APIResponse({"success": True, "asset": asset_payload(asset, media_base(ctx, request))})
+
+
+@router.delete(
+    UPLOAD_PATH + "{asset_id:path}",
+    summary="Delete an asset and its file",
+    response_model=AssetDeletedResponse,
+    responses=errors(401, 404),
+)
+async def delete_asset(asset_id: str, request: Request) -> APIResponse:
+    ctx, account = await authenticated(request)
+    asset = await service.remove(ctx, account.id, _clean(asset_id))
+    if asset is None:
+        raise APIError(404, service.ASSET_NOT_FOUND, code="asset_not_found")
+    return APIResponse({"success": True, "deleted": asset.ref})
+
+
+def _clean(raw: str) -> str:
+    """``asset://ID/`` arrives through the path converter as ``asset:/ID/`` or ``asset://ID/``
+    depending on the client's normalisation; the bare ID is what matters."""
+    value = raw.rstrip("/")
+    for prefix in ("asset://", "asset:/", "asset:"):
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value

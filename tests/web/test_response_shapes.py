@@ -13,7 +13,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from tests.conftest import Harness
+from tests.samples import image_bytes
 from videostudio.accounts.views import AccountOut, AccountResponse
+from videostudio.assets.schemas import (
+    AssetCreatedResponse,
+    AssetDeletedResponse,
+    AssetListResponse,
+    AssetOut,
+    AssetResponse,
+)
 from videostudio.billing.schemas import LedgerEntryOut
 from videostudio.catalog.schemas import ModelListResponse, ModelOut, ModelResponse
 from videostudio.jobs.schemas import (
@@ -23,6 +31,8 @@ from videostudio.jobs.schemas import (
     LegacyData,
     LegacyResponse,
     Pagination,
+    QuoteOut,
+    QuoteResponse,
     StatusResponse,
 )
 from videostudio.jobs.worker import Worker
@@ -74,6 +84,29 @@ async def test_success_shapes(harness: Harness) -> None:
     for entry in account["ledger"]:
         assert_shape(entry, LedgerEntryOut)
 
+    quote = await harness.client.post(
+        "/api/v1/video-studio/quote/",
+        json={"model_slug": "veo31_lite", "prompt": "p"},
+        headers=auth,
+    )
+    assert_shape(quote.json(), QuoteResponse)
+    assert_shape(quote.json()["quote"], QuoteOut)
+
+    uploaded = await harness.client.post(
+        "/api/v1/assets/", files={"file": ("a.png", image_bytes())}, headers=auth
+    )
+    assert_shape(uploaded.json(), AssetCreatedResponse)
+    assert_shape(uploaded.json()["asset"], AssetOut)
+    ref = uploaded.json()["asset"]["asset_id"]
+    assert_shape(
+        (await harness.client.get(f"/api/v1/assets/{ref}/", headers=auth)).json(), AssetResponse
+    )
+    listed = (await harness.client.get("/api/v1/assets/", headers=auth)).json()
+    assert_shape(listed, AssetListResponse)
+    assert_shape(listed["pagination"], Pagination)
+    deleted = await harness.client.delete(f"/api/v1/assets/{ref}/", headers=auth)
+    assert_shape(deleted.json(), AssetDeletedResponse)
+
 
 async def test_error_shapes(harness: Harness) -> None:
     _, key = await harness.account(credits=10)
@@ -85,6 +118,11 @@ async def test_error_shapes(harness: Harness) -> None:
         await harness.generate(key, model_slug="nope", prompt="p"),
         await harness.client.get("/api/v1/video-studio/history/?limit=0", headers=auth),
         await harness.status(key, "missing"),
+        await harness.client.post("/api/v1/assets/", files={"file": ("a", b"x")}, headers=auth),
+        await harness.client.get("/api/v1/assets/as_missing/", headers=auth),
+        await harness.client.post(
+            "/api/v1/video-studio/quote/", json={"model_slug": "x"}, headers=auth
+        ),
     ]
     for response in errors:
         assert response.status_code >= 400

@@ -31,6 +31,12 @@ class AssetResponse(BaseModel):
     asset: AssetOut
 
 
+class AssetCreatedResponse(BaseModel):
+    success: Literal[True] = True
+    asset: AssetOut
+    deduplicated: bool  # true: the account already had these bytes; this is that asset (200)
+
+
 class AssetListResponse(BaseModel):
     success: Literal[True] = True
     assets: list[AssetOut]

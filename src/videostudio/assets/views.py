@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from videostudio.assets import service
 from videostudio.assets.schemas import (
+    AssetCreatedResponse,
     AssetDeletedResponse,
     AssetListResponse,
     AssetResponse,
@@ -47,7 +48,7 @@ UPLOAD_BODY = {
     UPLOAD_PATH,
     summary="Upload an input image, video or audio file; use its asset:// ID in any *_url field",
     status_code=201,
-    response_model=AssetResponse,
+    response_model=AssetCreatedResponse,
     responses=errors(400, 401, 413),
     openapi_extra=UPLOAD_BODY,
 )

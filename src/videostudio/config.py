@@ -154,7 +154,12 @@ class Settings(BaseSettings):
 def unknown_environment_settings() -> list[str]:
     """``VIDEOSTUDIO_*`` variables that name no setting (usually a typo)."""
     known = {f"VIDEOSTUDIO_{name.upper()}" for name in Settings.model_fields}
-    known |= {"VIDEOSTUDIO_TEST_POSTGRES_URL", "VIDEOSTUDIO_REQUIRE_POSTGRES"}
+    known |= {
+        "VIDEOSTUDIO_TEST_POSTGRES_URL",
+        "VIDEOSTUDIO_REQUIRE_POSTGRES",
+        "VIDEOSTUDIO_REQUIRE_BROWSER",
+        "VIDEOSTUDIO_WRITE_SCREENSHOTS",
+    }
     return sorted(k for k in os.environ if k.startswith("VIDEOSTUDIO_") and k not in known)
 
 

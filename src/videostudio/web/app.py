@@ -17,6 +17,8 @@ from fastapi.openapi.utils import get_openapi
 
 from videostudio import __version__, flows
 from videostudio.accounts.views import router as account_router
+from videostudio.assets.views import UPLOAD_PATH
+from videostudio.assets.views import router as assets_router
 from videostudio.catalog.views import router as catalog_router
 from videostudio.config import Settings
 from videostudio.context import AppContext, build_context
@@ -25,6 +27,7 @@ from videostudio.jobs.views import router as jobs_router
 from videostudio.jobs.worker import Worker
 from videostudio.media.views import router as media_router
 from videostudio.web.errors import BodyLimitMiddleware, install_error_handlers
+from videostudio.web.pages import router as pages_router
 from videostudio.web.responses import APIResponse
 
 log = logging.getLogger("videostudio")
@@ -86,15 +89,19 @@ def create_app(
     )
     app.state.ctx = context
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Uploads stream to disk under their own, larger cap (assets.upload).
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt=(("POST", UPLOAD_PATH),)
+    )
 
     @app.head("/api/v1/health/", include_in_schema=False)
     @app.get("/api/v1/health/", tags=["ops"], summary="Liveness (no auth, no database)")
     async def health() -> APIResponse:
         return APIResponse({"success": True, "status": "ok", "version": __version__})
 
-    for router in (jobs_router, catalog_router, account_router, media_router):
+    for router in (jobs_router, catalog_router, account_router, assets_router, media_router):
         app.include_router(router)
+    app.include_router(pages_router)  # docs page, Studio and their static files
     install_openapi(app)
     return app
 

@@ -508,12 +508,14 @@ def media_prune(
 
     def render() -> None:
         verb = "Would free" if dry_run else "Freed"
-        console.print(
+        line = (
             f"{verb} [bold]{_human_bytes(report.bytes)}[/bold] in {report.files} file(s): "
             f"{report.expired_jobs} expired job result(s), {report.expired_assets} expired "
-            f"asset(s), {report.orphan_files} unreferenced file(s); "
-            f"{report.temporary_files} stale partial file(s) removed."
+            f"asset(s), {report.orphan_files} unreferenced file(s)"
         )
+        if not dry_run:
+            line += f"; {report.temporary_files} stale partial file(s) removed"
+        console.print(line + ".")
 
     emit(data, as_json, render)
 

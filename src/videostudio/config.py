@@ -7,7 +7,6 @@ Every setting has a safe embedded default, so ``videostudio serve`` works with n
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
@@ -124,11 +123,16 @@ class Settings(BaseSettings):
     @field_validator("fetch_allow_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
-        for item in filter(None, (part.strip() for part in value.split(","))):
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                raise ValueError(f"{item!r} is not a network (use CIDR, e.g. 10.0.0.0/8)") from None
+        from videostudio.media.fetch import parse_networks
+
+        parse_networks(value)  # the downloader's own parser: one definition of the syntax
+        return value
+
+    @field_validator("fetch_ca_bundle")
+    @classmethod
+    def _ca_bundle_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file (a PEM bundle of CA certificates)")
         return value
 
     @property

@@ -49,7 +49,14 @@ UPLOAD_BODY = {
     summary="Upload an input image, video or audio file; use its asset:// ID in any *_url field",
     status_code=201,
     response_model=AssetCreatedResponse,
-    responses=errors(400, 401, 413),
+    responses={
+        200: {
+            "model": AssetCreatedResponse,
+            "description": "The account already had these exact bytes: that asset, with "
+            "deduplicated true",
+        },
+        **errors(400, 401, 413),
+    },
     openapi_extra=UPLOAD_BODY,
 )
 async def upload(request: Request) -> APIResponse:

@@ -40,6 +40,14 @@ This module renders one quickly and cheaply:
 :data:`PROGRESS_EVERY_FRAMES` frames, and with ``1.0`` once the file is complete. It may raise
 to abort the render (e.g. when the caller's job lease is lost): the exception propagates, the
 partially written file is closed, and deleting it is left to the caller.
+
+The other generation modes (:mod:`videostudio.media.compose`) reuse this module's pieces rather
+than copying them, so every sandbox file is encoded the same way: :func:`encode_clip` (the
+encoder set-up, frame loop, deterministic audio interleaving and abort handling, with hooks to
+inspect a composed frame or force a keyframe), :class:`Scene` (whose background and overlays
+can be drawn separately, overlays with an opacity), :class:`Overlay`, :class:`Synth` and
+:class:`AudioPump` (which encodes any :class:`AudioSource`). They are package-internal: not in
+``__all__``, no stability promise outside ``videostudio.media``.
 """
 
 from __future__ import annotations
@@ -56,7 +64,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import av
 import numpy as np
@@ -68,6 +76,7 @@ __all__ = [
     "PROGRESS_EVERY_FRAMES",
     "RenderResult",
     "RenderSpec",
+    "badge_rect",
     "output_size",
     "render_text_to_video",
 ]
@@ -76,12 +85,13 @@ U8 = npt.NDArray[np.uint8]
 U16 = npt.NDArray[np.uint16]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
+Planes = tuple[U8, U8, U8]  # Y (full size), U, V (half size) of a yuv420p picture
 
 PROGRESS_EVERY_FRAMES: Final = 12
 """How often (in frames) ``on_progress`` is called while rendering."""
 
-_SAMPLE_RATE: Final = 48_000
-_AAC_FRAME: Final = 1024  # AAC-LC samples per frame
+SAMPLE_RATE: Final = 48_000
+AAC_FRAME: Final = 1024  # AAC-LC samples per frame
 _AUDIO_BITRATE: Final = 128_000
 _SYNTH_BLOCK_FRAMES: Final = 24  # ~0.5 s of audio per synthesis block
 _VIDEO_CODEC: Final = "libx264"
@@ -143,15 +153,7 @@ def _round_even(value: float) -> int:
 
 
 def _parse_ratio(aspect_ratio: str | None) -> tuple[float, float]:
-    if aspect_ratio is None:
-        return _DEFAULT_RATIO
-    match = _RATIO_RE.match(aspect_ratio)
-    if match is None:  # "Auto", "adaptive", garbage
-        return _DEFAULT_RATIO
-    a, b = float(match.group(1)), float(match.group(2))
-    if a <= 0 or b <= 0 or not (0.2 <= a / b <= 5.0):
-        return _DEFAULT_RATIO
-    return a, b
+    return explicit_ratio(aspect_ratio) or _DEFAULT_RATIO
 
 
 def output_size(aspect_ratio: str | None, quality_mode: str | None) -> tuple[int, int]:
@@ -166,11 +168,30 @@ def output_size(aspect_ratio: str | None, quality_mode: str | None) -> tuple[int
     (720, 720), (4:3, 720p) -> (960, 720), (21:9, 1080p) -> (2520, 1080),
     (16:9, 768p) -> (1366, 768).
     """
-    short = _RESOLUTIONS.get((quality_mode or "").strip().lower(), _DEFAULT_SHORT_SIDE)
+    short = short_side(quality_mode)
     a, b = _parse_ratio(aspect_ratio)
     if a >= b:
         return _round_even(short * a / b), short
     return short, _round_even(short * b / a)
+
+
+def short_side(quality_mode: str | None) -> int:
+    """The short side in pixels for a quality mode (unknown or None -> 720)."""
+    return _RESOLUTIONS.get((quality_mode or "").strip().lower(), _DEFAULT_SHORT_SIDE)
+
+
+def explicit_ratio(aspect_ratio: str | None) -> tuple[float, float] | None:
+    """``(w, h)`` when ``aspect_ratio`` names a usable ratio ("16:9"); None for "Auto",
+    "adaptive", None, junk, or ratios beyond 1:5 / 5:1."""
+    if aspect_ratio is None:
+        return None
+    match = _RATIO_RE.match(aspect_ratio)
+    if match is None:
+        return None
+    a, b = float(match.group(1)), float(match.group(2))
+    if a <= 0 or b <= 0 or not (0.2 <= a / b <= 5.0):
+        return None
+    return a, b
 
 
 def render_text_to_video(
@@ -190,41 +211,111 @@ def render_text_to_video(
     Raises ``ValueError`` for sizes that are not positive and even (yuv420p needs even sizes)
     or larger than 4096, a non-positive duration, or fps outside 1..120.
     """
-    _validate(spec)
+    validate_spec(spec)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if on_progress is not None:
         on_progress(0.0)
 
     total = spec.duration_seconds * spec.fps
-    scene = _Scene(spec)
+    scene = Scene(spec)
+    size = encode_clip(
+        out_path,
+        width=spec.width,
+        height=spec.height,
+        fps=spec.fps,
+        total=total,
+        compose=scene.draw,
+        audio=Synth(spec) if spec.sound else None,
+        on_progress=on_progress,
+    )
+    result = RenderResult(
+        width=spec.width,
+        height=spec.height,
+        fps=spec.fps,
+        frame_count=total,
+        duration_seconds=total / spec.fps,
+        has_audio=spec.sound,
+        bytes=size,
+    )
+    if on_progress is not None:
+        on_progress(1.0)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Building blocks shared with compose.py (package-internal: not part of ``__all__``)
+# --------------------------------------------------------------------------------------------
+
+
+class AudioSource(Protocol):
+    """A soundtrack handed to :class:`AudioPump`: AAC-sized frames until ``finished``."""
+
+    @property
+    def finished(self) -> bool: ...
+
+    def next_frame(self) -> av.AudioFrame:
+        """The next frame of at most :data:`AAC_FRAME` fltp stereo samples at 48 kHz."""
+        ...
+
+    def close(self) -> None:
+        """Release files held open (called from the pump thread when it stops)."""
+        ...
+
+
+def encode_clip(
+    out_path: Path,
+    *,
+    width: int,
+    height: int,
+    fps: int,
+    total: int,
+    compose: Callable[[av.VideoFrame, int], None],
+    audio: AudioSource | None,
+    on_progress: Callable[[float], None] | None,
+    inspect: Callable[[av.VideoFrame, int], None] | None = None,
+    force_keyframe: Callable[[int], bool] | None = None,
+) -> int:
+    """Encode ``total`` frames composed by ``compose(frame, index)`` into an MP4; returns bytes.
+
+    ``audio`` (if any) becomes an AAC track encoded on a helper thread and interleaved
+    deterministically. ``inspect(frame, index)`` sees each composed frame before it is encoded
+    (e.g. to keep a poster); ``force_keyframe(index)`` makes x264 code that frame as an IDR
+    (sharper stills where a frame must match an input image). ``on_progress`` gets the periodic
+    fractions only (not 0.0 or 1.0: the caller brackets the whole job). On any exception the
+    audio thread is stopped, the file closed and the exception re-raised.
+    """
     container = av.open(
         str(out_path),
         mode="w",
         format="mp4",
         options={"movflags": "+faststart", "fflags": "+bitexact"},
     )
-    pump: _AudioPump | None = None
+    pump: AudioPump | None = None
     try:
-        video = _add_video_stream(container, spec)
-        astream = _add_audio_stream(container) if spec.sound else None
+        video = _add_video_stream(container, width, height, fps)
+        astream = _add_audio_stream(container) if audio is not None else None
         # Opens both encoders and writes the header here, on this thread, before the audio
         # thread starts using its encoder.
         container.start_encoding()
-        if astream is not None:
-            pump = _AudioPump(_Synth(spec), astream)
+        if astream is not None and audio is not None:
+            pump = AudioPump(audio, astream)
 
-        video_tb = Fraction(1, spec.fps)
+        video_tb = Fraction(1, fps)
         for index in range(total):
-            frame = av.VideoFrame(spec.width, spec.height, "yuv420p")
-            scene.draw(frame, index)
+            frame = av.VideoFrame(width, height, "yuv420p")
+            compose(frame, index)
+            if inspect is not None:
+                inspect(frame, index)
+            if force_keyframe is not None and force_keyframe(index):
+                frame.pict_type = av.video.frame.PictureType.I
             frame.pts = index
             frame.time_base = video_tb
             container.mux(video.encode(frame))
             if pump is not None:
                 # Audio up to the end of this frame: keeps the muxer's interleaving queue short
                 # and the packet order (hence the file) independent of thread timing.
-                container.mux(pump.packets_until((index + 1) / spec.fps))
+                container.mux(pump.packets_until((index + 1) / fps))
             done = index + 1
             if on_progress is not None and done % PROGRESS_EVERY_FRAMES == 0 and done < total:
                 on_progress(done / total)
@@ -234,37 +325,29 @@ def render_text_to_video(
     except BaseException:
         if pump is not None:
             pump.stop()
+        elif audio is not None:
+            audio.close()
         with contextlib.suppress(Exception):  # the original error matters, not this one
             container.close()
         raise
     container.close()
-
-    result = RenderResult(
-        width=spec.width,
-        height=spec.height,
-        fps=spec.fps,
-        frame_count=total,
-        duration_seconds=total / spec.fps,
-        has_audio=spec.sound,
-        bytes=out_path.stat().st_size,
-    )
-    if on_progress is not None:
-        on_progress(1.0)
-    return result
+    return out_path.stat().st_size
 
 
-def _add_video_stream(container: av.container.OutputContainer, spec: RenderSpec) -> av.VideoStream:
+def _add_video_stream(
+    container: av.container.OutputContainer, width: int, height: int, fps: int
+) -> av.VideoStream:
     video = container.add_stream(
         _VIDEO_CODEC,
-        rate=spec.fps,
+        rate=fps,
         options={
             "preset": _X264_PRESET,
             "crf": _X264_CRF,
-            "g": str(_GOP_SECONDS * spec.fps),
+            "g": str(_GOP_SECONDS * fps),
         },
     )
-    video.width = spec.width
-    video.height = spec.height
+    video.width = width
+    video.height = height
     video.pix_fmt = "yuv420p"
     ctx = video.codec_context
     ctx.thread_count = _X264_THREADS
@@ -280,7 +363,7 @@ def _add_video_stream(container: av.container.OutputContainer, spec: RenderSpec)
 
 
 def _add_audio_stream(container: av.container.OutputContainer) -> av.AudioStream:
-    audio = container.add_stream("aac", rate=_SAMPLE_RATE)
+    audio = container.add_stream("aac", rate=SAMPLE_RATE)
     audio.layout = "stereo"
     audio.format = "fltp"
     audio.bit_rate = _AUDIO_BITRATE
@@ -288,7 +371,8 @@ def _add_audio_stream(container: av.container.OutputContainer) -> av.AudioStream
     return audio
 
 
-def _validate(spec: RenderSpec) -> None:
+def validate_spec(spec: RenderSpec) -> None:
+    """Raise ``ValueError`` unless the size is even, positive, <= 4096 and duration/fps sane."""
     for name, value in (("width", spec.width), ("height", spec.height)):
         if value <= 0 or value % 2 or value > _MAX_SIDE:
             raise ValueError(f"{name} must be a positive even number <= {_MAX_SIDE}, got {value}")
@@ -303,7 +387,7 @@ def _validate(spec: RenderSpec) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _rgb_to_yuv(rgb: npt.NDArray[np.floating]) -> tuple[F32, F32, F32]:
+def rgb_to_yuv(rgb: npt.NDArray[np.floating]) -> tuple[F32, F32, F32]:
     """RGB floats in [0, 1] (last axis) -> Y, U, V floats in code values (16..235 / 16..240)."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     luma = 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -332,7 +416,7 @@ def _to_u8(values: npt.NDArray[np.floating]) -> U8:
 # --------------------------------------------------------------------------------------------
 
 
-class _Overlay:
+class Overlay:
     """A translucent image blended per frame as ``(bg * (256 - a) + fg * a) >> 8``.
 
     Luma works at full resolution, chroma at half resolution (yuv420p); positions are even so
@@ -347,7 +431,7 @@ class _Overlay:
             rgba = padded
             h, w = rgba.shape[0], rgba.shape[1]
         alpha = np.clip(rgba[..., 3].astype(np.float64), 0.0, 1.0)
-        y, u, v = _rgb_to_yuv(rgba[..., :3])
+        y, u, v = rgb_to_yuv(rgba[..., :3])
         a256 = np.rint(alpha * 256.0)
         self.h, self.w = h, w
         self.inv_y: U16 = (256 - a256).astype(np.uint16)
@@ -362,7 +446,7 @@ class _Overlay:
         self._buf_y: U16 = np.empty((h, w), dtype=np.uint16)
         self._buf_c: U16 = np.empty((h // 2, w // 2), dtype=np.uint16)
 
-    def blend(self, planes: tuple[U8, U8, U8], x: int, y: int) -> None:
+    def blend(self, planes: Planes, x: int, y: int) -> None:
         """Blend onto ``planes`` (Y, U, V views) with the top-left corner at even ``(x, y)``."""
         py, pu, pv = planes
         frame_h, frame_w = py.shape
@@ -509,10 +593,11 @@ def _digest(spec: RenderSpec, salt: str) -> bytes:
     return hashlib.sha256(f"{salt}\x00{spec.seed}\x00{spec.prompt}".encode()).digest()
 
 
-class _Scene:
+class Scene:
     """Everything precomputed for one render; :meth:`draw` composes one frame in place."""
 
-    def __init__(self, spec: RenderSpec) -> None:
+    def __init__(self, spec: RenderSpec, *, background: bool = True) -> None:
+        """``background=False`` skips the gradient strip and sprites (overlays only)."""
         self.w, self.h, self.fps = spec.width, spec.height, spec.fps
         self.total = spec.duration_seconds * spec.fps
         digest = _digest(spec, "video")
@@ -523,8 +608,9 @@ class _Scene:
             _hsv(hh, 0.55 + 0.35 * rng.random(), 0.55 + 0.4 * rng.random()) for hh in hues
         ]
         short = min(self.w, self.h)
-        self._build_background(rng)
-        self._build_sprites(rng, short)
+        if background:  # the overlays draw no random numbers: identical either way
+            self._build_background(rng)
+            self._build_sprites(rng, short)
         self._build_caption(spec.prompt, short)
         self._build_badge(short)
         self._build_timecode(spec, short)
@@ -544,7 +630,7 @@ class _Scene:
         weights /= weights.sum(axis=1, keepdims=True)
         lut_rgb = weights @ colours
         lut_rgb *= (0.82 + 0.18 * np.cos(2.0 * theta + phase2))[:, None]
-        lut_y, lut_u, lut_v = _rgb_to_yuv(np.clip(lut_rgb, 0.0, 1.0))
+        lut_y, lut_u, lut_v = rgb_to_yuv(np.clip(lut_rgb, 0.0, 1.0))
 
         slant = 0.35 + 0.5 * rng.random()
         strip_w = w + period
@@ -566,7 +652,7 @@ class _Scene:
     # -- sprites: a few soft discs and rings drifting on Lissajous paths -----------------------
 
     def _build_sprites(self, rng: np.random.Generator, short: int) -> None:
-        self.sprites: list[tuple[_Overlay, float, float, float, float, float, float]] = []
+        self.sprites: list[tuple[Overlay, float, float, float, float, float, float]] = []
         count = 5
         for k in range(count):
             radius = int(short * (0.05 + 0.07 * rng.random())) + 2
@@ -587,7 +673,7 @@ class _Scene:
             fy = 0.03 + 0.09 * rng.random()
             self.sprites.append(
                 (
-                    _Overlay(rgba),
+                    Overlay(rgba),
                     fx,
                     fy,
                     2.0 * np.pi * rng.random(),
@@ -607,18 +693,15 @@ class _Scene:
         inner = self.w * 0.86 - size
         lines = _wrap(text, font, inner, max_lines)
         rgba = _panel(lines, font, size, (255, 255, 255), (10, 10, 14, 150))
-        self.caption = _Overlay(rgba)
+        self.caption = Overlay(rgba)
         self.caption_x = _even((self.w - self.caption.w) / 2)
         self.caption_y = _even(self.h - self.caption.h - max(8, short // 18))
 
     # -- badge: "SANDBOX" in the top-left corner -----------------------------------------------
 
     def _build_badge(self, short: int) -> None:
-        size = max(9, short // 34)
-        font = _font(size)
-        rgba = _panel([_BADGE_TEXT], font, size, (20, 16, 0), (255, 196, 0, 235))
-        self.badge = _Overlay(rgba)
-        self.badge_x = self.badge_y = _even(max(4, short // 40))
+        self.badge = Overlay(_badge_panel(short))
+        self.badge_x = self.badge_y = _badge_margin(short)
 
     # -- timecode: opaque panel in the top-right, digits copied from prerendered tiles --------
 
@@ -657,7 +740,7 @@ class _Scene:
 
         def shade(alpha_img: Image.Image) -> U8:
             a = np.asarray(alpha_img, dtype=np.float32) / 255.0
-            y_box, _, _ = _rgb_to_yuv(np.array(box_rgb, dtype=np.float32))
+            y_box, _, _ = rgb_to_yuv(np.array(box_rgb, dtype=np.float32))
             return _to_u8(float(y_box) + (235.0 - float(y_box)) * a)
 
         self.tc_base_y: U8 = shade(base)
@@ -681,7 +764,7 @@ class _Scene:
 
     def _build_progress(self, short: int) -> None:
         self.bar_h = _even_up(max(2, short // 120))
-        fill_y, fill_u, fill_v = _rgb_to_yuv(
+        fill_y, fill_u, fill_v = rgb_to_yuv(
             np.clip(np.array(self.palette[1], dtype=np.float64) * 0.4 + 0.6, 0.0, 1.0)
         )
         self.bar_fill = (int(np.rint(fill_y)), int(np.rint(fill_u)), int(np.rint(fill_v)))
@@ -690,12 +773,18 @@ class _Scene:
     # -- per frame -------------------------------------------------------------------------------
 
     def draw(self, frame: av.VideoFrame, index: int) -> None:
+        """The full text-to-video frame: background, sprites and every overlay."""
+        planes = frame_planes(frame, self.w, self.h)
+        self.draw_background(planes, index)
+        self.caption.blend(planes, self.caption_x, self.caption_y)
+        self.badge.blend(planes, self.badge_x, self.badge_y)
+        if self.tc_w:
+            self._draw_timecode(planes, index)
+        self._draw_progress(planes, index)
+
+    def draw_background(self, planes: Planes, index: int) -> None:
+        """The scrolling gradient and drifting sprites (needs ``background=True``)."""
         w, h = self.w, self.h
-        planes = (
-            _plane_view(frame, 0, w, h),
-            _plane_view(frame, 1, w // 2, h // 2),
-            _plane_view(frame, 2, w // 2, h // 2),
-        )
         py, pu, pv = planes
         off_c = (index * self.scroll_step_c) % (self.period // 2)
         off = 2 * off_c
@@ -709,13 +798,46 @@ class _Scene:
             cy = h * (0.45 + ay * math.sin(2.0 * math.pi * fy * t + py_phase))
             sprite.blend(planes, _even(cx - sprite.w / 2), _even(cy - sprite.h / 2))
 
-        self.caption.blend(planes, self.caption_x, self.caption_y)
-        self.badge.blend(planes, self.badge_x, self.badge_y)
-        if self.tc_w:
-            self._draw_timecode(planes, index)
-        self._draw_progress(planes, index)
+    def draw_overlays(self, planes: Planes, index: int, opacity: int = 256) -> None:
+        """Caption, timecode and progress bar at ``opacity``/256, then the badge (always opaque).
 
-    def _draw_timecode(self, planes: tuple[U8, U8, U8], index: int) -> None:
+        A faded overlay is drawn fully and blended back over a snapshot of the rectangles it
+        touches, so fading costs a few small region copies rather than a full-frame blend.
+        """
+        if opacity > 0:
+            rects = self._overlay_rects() if opacity < 256 else []
+            saved = [
+                [
+                    plane[y // d : (y + rh) // d, x // d : (x + rw) // d].copy()
+                    for plane, d in zip(planes, (1, 2, 2), strict=True)
+                ]
+                for x, y, rw, rh in rects
+            ]
+            self.caption.blend(planes, self.caption_x, self.caption_y)
+            if self.tc_w:
+                self._draw_timecode(planes, index)
+            self._draw_progress(planes, index)
+            for (x, y, rw, rh), before in zip(rects, saved, strict=True):
+                for plane, d, old in zip(planes, (1, 2, 2), before, strict=True):
+                    region = plane[y // d : (y + rh) // d, x // d : (x + rw) // d]
+                    mixed = old.astype(np.uint16) * (256 - opacity) + region * np.uint16(opacity)
+                    np.copyto(region, mixed >> 8, casting="unsafe")
+        self.badge.blend(planes, self.badge_x, self.badge_y)
+
+    def _overlay_rects(self) -> list[tuple[int, int, int, int]]:
+        """Even-aligned ``(x, y, w, h)`` rectangles covering the caption, timecode and bar."""
+        rects: list[tuple[int, int, int, int]] = []
+        x0, y0 = max(self.caption_x, 0), max(self.caption_y, 0)
+        x1 = min(self.caption_x + self.caption.w, self.w)
+        y1 = min(self.caption_y + self.caption.h, self.h)
+        if x1 > x0 and y1 > y0:
+            rects.append((x0, y0, x1 - x0, y1 - y0))
+        if self.tc_w:
+            rects.append((self.tc_x, self.tc_y, self.tc_w, self.tc_h))
+        rects.append((0, self.h - self.bar_h, self.w, self.bar_h))
+        return rects
+
+    def _draw_timecode(self, planes: Planes, index: int) -> None:
         py, pu, pv = planes
         x, y, tw, th = self.tc_x, self.tc_y, self.tc_w, self.tc_h
         region = py[y : y + th, x : x + tw]
@@ -730,7 +852,7 @@ class _Scene:
             tile = self.tc_digit_tiles[ord(ch) - 48]
             region[ty : ty + self.tc_cell_h, dx : dx + tile.shape[1]] = tile
 
-    def _draw_progress(self, planes: tuple[U8, U8, U8], index: int) -> None:
+    def _draw_progress(self, planes: Planes, index: int) -> None:
         py, pu, pv = planes
         bh = self.bar_h
         filled = _even(self.w * (index + 1) / self.total) if index + 1 < self.total else self.w
@@ -748,10 +870,37 @@ def _even_up(value: float) -> int:
     return math.ceil(value / 2.0) * 2
 
 
-def _plane_view(frame: av.VideoFrame, index: int, width: int, height: int) -> U8:
+def plane_view(frame: av.VideoFrame, index: int, width: int, height: int) -> U8:
+    """A writable ``(height, width)`` view of one plane of ``frame`` (no copy, padding cut)."""
     plane = frame.planes[index]
     flat: U8 = np.frombuffer(memoryview(plane), dtype=np.uint8)
     return flat[: plane.line_size * height].reshape(height, plane.line_size)[:, :width]
+
+
+def frame_planes(frame: av.VideoFrame, width: int, height: int) -> Planes:
+    """Y, U, V views of a yuv420p ``frame`` of even ``width`` x ``height``."""
+    return (
+        plane_view(frame, 0, width, height),
+        plane_view(frame, 1, width // 2, height // 2),
+        plane_view(frame, 2, width // 2, height // 2),
+    )
+
+
+def _badge_margin(short: int) -> int:
+    return _even(max(4, short // 40))
+
+
+def _badge_panel(short: int) -> npt.NDArray[np.float64]:
+    size = max(9, short // 34)
+    return _panel([_BADGE_TEXT], _font(size), size, (20, 16, 0), (255, 196, 0, 235))
+
+
+def badge_rect(width: int, height: int) -> tuple[int, int, int, int]:
+    """``(x, y, w, h)`` of the SANDBOX badge burnt into every frame of that size (top-left)."""
+    short = min(width, height)
+    panel = _badge_panel(short)
+    margin = _badge_margin(short)
+    return margin, margin, _even_up(panel.shape[1]), _even_up(panel.shape[0])
 
 
 # --------------------------------------------------------------------------------------------
@@ -759,13 +908,13 @@ def _plane_view(frame: av.VideoFrame, index: int, width: int, height: int) -> U8
 # --------------------------------------------------------------------------------------------
 
 
-class _Synth:
+class Synth:
     """Prompt-derived music, synthesised in blocks of :data:`_SYNTH_BLOCK_FRAMES` AAC frames."""
 
     def __init__(self, spec: RenderSpec) -> None:
         digest = _digest(spec, "audio")
         rng = np.random.Generator(np.random.PCG64(int.from_bytes(digest[:16], "big")))
-        self.total = spec.duration_seconds * _SAMPLE_RATE
+        self.total = spec.duration_seconds * SAMPLE_RATE
         self.position = 0  # samples handed out so far
         self._block: npt.NDArray[np.float32] = np.empty((2, 0), dtype=np.float32)
         self._block_start = 0
@@ -793,25 +942,28 @@ class _Synth:
     def finished(self) -> bool:
         return self.position >= self.total
 
+    def close(self) -> None:
+        """Nothing to release (part of the :class:`AudioSource` protocol)."""
+
     def next_frame(self) -> av.AudioFrame:
         """The next AAC-sized frame (the last one may be shorter)."""
         start = self.position - self._block_start
         if start >= self._block.shape[1]:
             self._block_start = self.position
-            self._block = self._synth(self.position, _SYNTH_BLOCK_FRAMES * _AAC_FRAME)
+            self._block = self._synth(self.position, _SYNTH_BLOCK_FRAMES * AAC_FRAME)
             start = 0
-        n = min(_AAC_FRAME, self.total - self.position)
+        n = min(AAC_FRAME, self.total - self.position)
         chunk = np.ascontiguousarray(self._block[:, start : start + n])
         frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
-        frame.sample_rate = _SAMPLE_RATE
+        frame.sample_rate = SAMPLE_RATE
         frame.pts = self.position
-        frame.time_base = Fraction(1, _SAMPLE_RATE)
+        frame.time_base = Fraction(1, SAMPLE_RATE)
         self.position += n
         return frame
 
     def _synth(self, first: int, count: int) -> npt.NDArray[np.float32]:
         n = min(count, self.total - first)
-        t: F64 = (first + np.arange(n, dtype=np.float64)) / _SAMPLE_RATE
+        t: F64 = (first + np.arange(n, dtype=np.float64)) / SAMPLE_RATE
         two_pi_t = 2.0 * np.pi * t
         left = np.zeros(n, dtype=np.float64)
         right = np.zeros(n, dtype=np.float64)
@@ -841,17 +993,18 @@ def _midi_hz(note: int) -> float:
     return float(440.0 * 2.0 ** ((note - 69) / 12.0))
 
 
-class _AudioPump:
-    """Synthesises and encodes the audio track on a helper thread.
+class AudioPump:
+    """Produces and encodes the audio track on a helper thread.
 
     FFmpeg's encoder releases the GIL, so the audio work overlaps with composing and encoding the
     video. Packets come back in encoder order through a bounded queue (flat memory); the main
     thread decides when to mux them, which keeps the file layout independent of thread timing.
-    The encoder must already be open (``container.start_encoding()``) before this starts.
+    The encoder must already be open (``container.start_encoding()``) before this starts. The
+    source is closed on the helper thread when it finishes, fails or is stopped.
     """
 
-    def __init__(self, synth: _Synth, stream: av.AudioStream) -> None:
-        self._synth = synth
+    def __init__(self, source: AudioSource, stream: av.AudioStream) -> None:
+        self._source = source
         self._stream = stream
         self._queue: queue.Queue[list[av.Packet[Any]] | BaseException | None] = queue.Queue(
             maxsize=48
@@ -864,14 +1017,16 @@ class _AudioPump:
 
     def _run(self) -> None:
         try:
-            while not self._synth.finished:
+            while not self._source.finished:
                 if self._halt.is_set():
                     return
-                self._put(self._stream.encode(self._synth.next_frame()))
+                self._put(self._stream.encode(self._source.next_frame()))
             self._put(self._stream.encode(None))  # flush the encoder's last packets
             self._put(None)
         except BaseException as exc:  # handed to the main thread
             self._put(exc)
+        finally:
+            self._source.close()
 
     def _put(self, item: list[av.Packet[Any]] | BaseException | None) -> None:
         while not self._halt.is_set():

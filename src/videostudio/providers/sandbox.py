@@ -105,6 +105,10 @@ def _source_size(inputs: list[LocalInput]) -> tuple[int, int] | None:
     return None
 
 
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 3)
+
+
 class SandboxProvider(Provider):
     name = "sandbox"
 
@@ -190,7 +194,11 @@ class SandboxProvider(Provider):
             )
         except InputMediaError as exc:
             self._discard(keys)
-            return ProviderUpdate(status=ProviderStatus.FAILED, error=str(exc))
+            message = str(exc)
+            for item in inputs:  # name the request field, not our scratch file
+                message = message.replace(str(item.path), item.label)
+                message = message.replace(item.path.name, item.label)
+            return ProviderUpdate(status=ProviderStatus.FAILED, error=message)
         except BaseException:
             self._discard(keys)
             raise
@@ -233,7 +241,7 @@ class SandboxProvider(Provider):
             else round(duration, 3),
             "width": probe.width if probe else result.width,
             "height": probe.height if probe else result.height,
-            "fps": probe.fps if probe else result.fps,
+            "fps": _number(probe.fps) if probe else result.fps,
             "duration_seconds": round(duration, 3),
             "has_audio": probe.has_audio if probe else result.has_audio,
             "bytes": result.bytes,

@@ -13,7 +13,8 @@ Invariants locked here (every rendered file is decoded back with PyAV):
   with 1.0; an exception raised by it aborts the render, propagates unchanged, and leaves the
   partial file closed (no open descriptor, no audio thread left running);
 * parent directories of ``out_path`` are created; invalid sizes are rejected;
-* ``output_size`` maps aspect ratio x quality mode as documented (short side = resolution).
+* ``output_size`` maps aspect ratio x quality mode as documented (short side = resolution);
+* ``badge_rect`` is where the SANDBOX badge is drawn (the composer's tests mask it out).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import pytest
 from videostudio.media.render import (
     RenderResult,
     RenderSpec,
+    badge_rect,
     output_size,
     render_text_to_video,
 )
@@ -315,6 +317,23 @@ def test_creates_parent_directories(tmp_path: Path) -> None:
     out = tmp_path / "a" / "b" / "c.mp4"
     render_text_to_video(_spec(duration_seconds=1), out)
     assert out.is_file() and out.stat().st_size > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("width", "height"), [(320, 180), (1280, 720), (180, 320)])
+def test_badge_rect_is_where_the_badge_is(tmp_path: Path, width: int, height: int) -> None:
+    out = tmp_path / "badge.mp4"
+    render_text_to_video(_spec(width=width, height=height, duration_seconds=1), out)
+    rgb = _first_frame_rgb(out)
+    x, y, w, h = badge_rect(width, height)
+    assert x >= 0 and y >= 0 and x + w <= width // 3 and y + h <= height // 4  # small, top left
+
+    def amber(region: np.ndarray) -> float:
+        r, g, b = region[..., 0], region[..., 1], region[..., 2]
+        return float(((r > 170) & (g > 120) & (b < 110)).mean())
+
+    assert amber(rgb[y : y + h, x : x + w]) > 0.5
+    assert amber(rgb[y + h + 4 : y + 2 * h + 4, x : x + w]) < 0.1  # nothing below it
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     rate_limit_generate_per_hour: int = Field(
         default=24, ge=0, description="Accepted generate requests per account per hour; 0 = off."
     )
+    rate_limit_uploads_per_hour: int = Field(
+        default=120, ge=0, description="Asset uploads per account per hour; 0 = off."
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_batch_size: int = Field(default=4, ge=1, le=4)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from fastapi import Request
 from sqlalchemy import delete, select, update
 
 from videostudio.accounts import service as accounts
@@ -22,6 +23,7 @@ from videostudio.accounts.cache import CachedAccount
 from videostudio.accounts.models import Account, ApiKey
 from videostudio.assets import service as assets
 from videostudio.assets.models import ASSET_SCHEME, Asset
+from videostudio.assets.upload import receive_upload
 from videostudio.billing import ratelimit
 from videostudio.billing import service as billing
 from videostudio.catalog import rules
@@ -31,11 +33,12 @@ from videostudio.context import AppContext
 from videostudio.db import utcnow
 from videostudio.errors import INSUFFICIENT_CREDITS, RATE_LIMITED, UNKNOWN_MODEL, APIError
 from videostudio.jobs import service as jobs
-from videostudio.jobs.models import COMPLETED, FAILED, Job
+from videostudio.jobs.models import COMPLETED, FAILED, PENDING, PROCESSING, Job
 from videostudio.jobs.schemas import iso
 from videostudio.media.storage import FOLDERS
 
 GENERATE_SCOPE = "generate"
+UPLOAD_SCOPE = "upload"
 
 
 @dataclass(frozen=True)
@@ -140,15 +143,42 @@ async def submit_generation(
             extra={"credits_required": exc.required, "credits_available": exc.available},
         ) from exc
     except ratelimit.RateLimited as exc:
-        raise APIError(
-            429,
-            RATE_LIMITED,
-            code="rate_limited",
-            extra={"limit_per_hour": exc.limit, "retry_after_seconds": exc.retry_after},
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from exc
+        raise rate_limited(exc) from exc
     ctx.notify_worker()
     return Submission(job_ids=job_ids, balance=balance, validated=validated)
+
+
+def rate_limited(exc: ratelimit.RateLimited) -> APIError:
+    return APIError(
+        429,
+        RATE_LIMITED,
+        code="rate_limited",
+        extra={"limit_per_hour": exc.limit, "retry_after_seconds": exc.retry_after},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+async def upload_asset(ctx: AppContext, account: CachedAccount, request: Request) -> assets.Created:
+    """Count the upload against the account's hourly budget (before a byte of the body is read:
+    disk and decoding time are what the limit protects), then receive, check and store it."""
+    try:
+        async with ctx.db.hot.transaction() as tx:
+            await ratelimit.hit(
+                tx,
+                account_id=account.id,
+                scope=UPLOAD_SCOPE,
+                limit=ctx.settings.rate_limit_uploads_per_hour,
+            )
+    except ratelimit.RateLimited as exc:
+        raise rate_limited(exc) from exc
+    limits = ctx.media_limits
+    received = await receive_upload(
+        request,
+        ctx.storage.staging_path(".upload"),
+        caps={kind: limits.for_kind(kind).max_bytes for kind in ("image", "video", "audio")},
+        default_cap=limits.largest_max_bytes,
+    )
+    return await assets.create_from_upload(ctx, account.id, received)
 
 
 @dataclass(frozen=True)
@@ -316,25 +346,45 @@ async def _prune_results(
 
 
 async def _prune_assets(ctx: AppContext, cutoff: datetime, report: PruneReport) -> None:
+    in_use = await _assets_in_use(ctx)
+    after: tuple[datetime, str] | None = None
     while True:
-        async with ctx.db.read() as session:
-            expired = list(
-                await session.scalars(
-                    select(Asset)
-                    .where(Asset.created_at < cutoff)
-                    .order_by(Asset.created_at, Asset.id)
-                    .limit(PRUNE_BATCH)
-                    .offset(report.expired_assets if report.dry_run else 0)
-                )
+        query = (
+            select(Asset)
+            .where(Asset.created_at < cutoff)
+            .order_by(Asset.created_at, Asset.id)
+            .limit(PRUNE_BATCH)
+        )
+        if after is not None:
+            query = query.where(
+                (Asset.created_at > after[0])
+                | ((Asset.created_at == after[0]) & (Asset.id > after[1]))
             )
+        async with ctx.db.read() as session:
+            expired = list(await session.scalars(query))
         if not expired:
             return
+        after = (expired[-1].created_at, expired[-1].id)
         for asset in expired:
+            if asset.ref in in_use:
+                continue  # a queued job still needs it; the next prune will take it
             report.expired_assets += 1
             if not report.dry_run:
                 async with ctx.db.write() as session:
                     await session.execute(delete(Asset).where(Asset.id == asset.id))
             _remove_file(ctx, asset.storage_key, report)
+
+
+async def _assets_in_use(ctx: AppContext) -> set[str]:
+    """``asset://`` IDs referenced by jobs that have not finished."""
+    refs: set[str] = set()
+    async with ctx.db.read() as session:
+        rows = await session.stream(select(Job.params).where(Job.status.in_((PENDING, PROCESSING))))
+        async for (params,) in rows:
+            for _, _, ref in rules.input_refs((params or {}).get("inputs") or {}):
+                if ref.startswith(ASSET_SCHEME):
+                    refs.add(ref)
+    return refs
 
 
 async def _prune_orphans(ctx: AppContext, older_than: float, report: PruneReport) -> None:

@@ -173,7 +173,12 @@ async def test_upload_needs_a_key(harness: Harness) -> None:
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"image_max_mb": 0.5, "video_max_mb": 1, "audio_max_mb": 0.5}
+    return {
+        "image_max_mb": 0.5,
+        "video_max_mb": 1,
+        "audio_max_mb": 0.5,
+        "rate_limit_uploads_per_hour": 3,
+    }
 
 
 async def test_declared_oversize_is_refused_before_reading(harness: Harness) -> None:
@@ -282,3 +287,93 @@ async def test_asset_of_the_wrong_kind_is_refused(harness: Harness, tmp_path: Pa
     assert response.json()["code"] == "wrong_asset_kind"
     assert "is a video, but this field takes an image" in response.json()["error"]
     assert await harness.balance(account_id) == 1000
+
+
+async def test_uploads_have_an_hourly_budget(harness: Harness) -> None:
+    _, key = await harness.account()
+    for seed in range(3):
+        response = await upload(harness, key, image_bytes(640, 360, seed=seed))
+        assert response.status_code == 201, response.text
+    refused = await upload(harness, key, image_bytes(640, 360, seed=99))
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
+    _, other = await harness.account()
+    assert (await upload(harness, other, image_bytes(640, 360, seed=99))).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("filename", "stored"),
+    [("视频 café.png", "视频 café.png"), ("a\x00b\x07.png", "ab.png")],
+    ids=["utf-8", "control-chars"],
+)
+async def test_filenames_are_kept_as_text(harness: Harness, filename: str, stored: str) -> None:
+    _, key = await harness.account()
+    boundary = "vsboundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{filename}"\r\nContent-Type: image/png\r\n\r\n'
+        ).encode()
+        + image_bytes(640, 360, seed=5)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = await harness.client.post(
+        ASSETS,
+        content=body,
+        headers={**auth(key), "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["asset"]["filename"] == stored
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data; boundary=" + "B" * 300, b"--" + b"B" * 300 + b"\r\n"),
+        (
+            "multipart/form-data; boundary=b",
+            b"".join(
+                b'--b\r\nContent-Disposition: form-data; name="type"\r\n\r\nimage\r\n'
+                for _ in range(6)
+            )
+            + b"--b--\r\n",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="file"; filename="'
+            + b"x" * 5000
+            + b'"\r\n\r\nabc\r\n--b--\r\n',
+        ),
+    ],
+    ids=["long-boundary", "too-many-parts", "huge-header"],
+)
+async def test_hostile_multipart_is_a_400(harness: Harness, content_type: str, body: bytes) -> None:
+    _, key = await harness.account()
+    response = await harness.client.post(
+        ASSETS, content=body, headers={**auth(key), "Content-Type": content_type}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["success"] is False
+    assert stored_files(harness) == []
+
+
+async def test_small_fields_cannot_stream_forever(harness: Harness) -> None:
+    """Chunked bodies get the same total budget as declared ones: file cap + form overhead."""
+    _, key = await harness.account()
+    sent = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n'
+        for _ in range(200):
+            sent += 1
+            yield b"\x00" * 65536
+
+    response = await harness.client.post(
+        ASSETS,
+        content=body(),
+        headers={**auth(key), "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status_code == 413
+    assert sent < 40

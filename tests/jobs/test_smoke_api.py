@@ -27,3 +27,18 @@ async def test_generate_then_complete(harness: Harness) -> None:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         assert (stream.width, stream.height) == (1280, 720)
+
+
+async def test_jobs_of_a_batch_are_different_videos(harness: Harness) -> None:
+    _, key = await harness.account(credits=1000)
+    body = {"model_slug": "kling_3_0", "prompt": "a fox", "quality_mode": "std"}
+    alone = (await harness.generate(key, **body, duration_seconds=3)).json()["job_ids"]
+    batch = (await harness.generate(key, **body, duration_seconds=3, batch_size=2)).json()
+    await Worker(harness.ctx).run_once()
+    seeds = []
+    for job_id in [*alone, *batch["job_ids"]]:
+        job = (await harness.status(key, job_id)).json()["job"]
+        assert job["status"] == "completed"
+        seeds.append(job["provider_meta"]["seed"])
+    # The first job of a batch is the request sent alone; the others differ.
+    assert seeds[0] == seeds[1] != seeds[2]

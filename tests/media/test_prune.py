@@ -141,3 +141,31 @@ def test_cli_prune_reports_json(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["dry_run"] is True
     assert data["files"] == 0 and data["bytes"] == 0
+
+
+async def test_assets_queued_jobs_need_are_kept(harness: Harness) -> None:
+    _, key = await harness.account(credits=1000)
+    headers = {"Authorization": f"Bearer {key}"}
+    uploaded = await harness.client.post(
+        "/api/v1/assets/", files={"file": ("a.png", image_bytes(640, 360))}, headers=headers
+    )
+    asset = uploaded.json()["asset"]
+    response = await harness.generate(
+        key,
+        model_slug="wan_2_6",
+        prompt="p",
+        quality_mode="720p",
+        duration_seconds=5,
+        input_image_urls=[asset["asset_id"]],
+    )
+    assert response.status_code == 200
+    async with harness.ctx.db.write() as session:
+        await session.execute(update(Asset).values(created_at=utcnow() - timedelta(days=8)))
+    report = await flows.prune_media(harness.ctx)
+    assert report.expired_assets == 0
+    kept = await harness.client.get(f"/api/v1/assets/{asset['asset_id']}/", headers=headers)
+    assert kept.status_code == 200
+    await Worker(harness.ctx).run_once()
+    job = (await harness.status(key, response.json()["job_ids"][0])).json()["job"]
+    assert job["status"] == "completed"
+    assert (await flows.prune_media(harness.ctx)).expired_assets == 1

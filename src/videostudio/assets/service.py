@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from videostudio.assets.models import ASSET_SCHEME, Asset
 from videostudio.assets.upload import ReceivedUpload
-from videostudio.db import Database
+from videostudio.db import Database, utcnow
 from videostudio.errors import APIError
 from videostudio.media.inspect import MediaRejected, inspect_media
 from videostudio.media.storage import asset_key
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from videostudio.context import AppContext
 
 ASSET_NOT_FOUND = "Asset not found"
+# Decoding uploads runs in threads; bound it so a burst of uploads cannot starve renders.
+INSPECT_SLOTS = asyncio.Semaphore(2)
 MAX_LIST_LIMIT = 100
 
 
@@ -53,13 +55,14 @@ class Created:
 async def create_from_upload(ctx: AppContext, account_id: str, upload: ReceivedUpload) -> Created:
     """Check the received file by decoding it, then store it (or return the existing twin)."""
     try:
-        info = await asyncio.to_thread(
-            inspect_media,
-            upload.path,
-            limits=ctx.media_limits,
-            expected=upload.declared_type,  # type: ignore[arg-type]
-            label="file",
-        )
+        async with INSPECT_SLOTS:
+            info = await asyncio.to_thread(
+                inspect_media,
+                upload.path,
+                limits=ctx.media_limits,
+                expected=upload.declared_type,  # type: ignore[arg-type]
+                label="file",
+            )
     except MediaRejected as exc:
         upload.path.unlink(missing_ok=True)
         raise APIError(exc.status, str(exc), code=exc.code, field="file") from None
@@ -69,6 +72,7 @@ async def create_from_upload(ctx: AppContext, account_id: str, upload: ReceivedU
     existing = await _by_hash(ctx.db, account_id, upload.sha256)
     if existing is not None and ctx.storage.local_path(existing.storage_key) is not None:
         upload.path.unlink(missing_ok=True)
+        await _touch(ctx.db, existing)
         return Created(existing, created=False)
     key = asset_key(account_id, upload.sha256, info.extension)
     ctx.storage.commit_file(upload.path, key)
@@ -98,7 +102,19 @@ async def create_from_upload(ctx: AppContext, account_id: str, upload: ReceivedU
         if twin is None:
             raise
         return Created(twin, created=False)
+    except BaseException:
+        if await _by_hash(ctx.db, account_id, upload.sha256) is None:
+            ctx.storage.delete(key)  # no row will ever point at it
+        raise
     return Created(asset, created=True)
+
+
+async def _touch(db: Database, asset: Asset) -> None:
+    """A re-upload of the same bytes counts as new for retention (created_at moves forward)."""
+    now = utcnow()
+    async with db.write() as session:
+        await session.execute(update(Asset).where(Asset.id == asset.id).values(created_at=now))
+    asset.created_at = now
 
 
 async def _by_hash(db: Database, account_id: str, sha256: str) -> Asset | None:

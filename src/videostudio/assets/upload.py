@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import IO
 
 from fastapi import Request
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from videostudio.errors import APIError
 
 TYPE_VALUES = ("image", "video", "audio")
 MAX_FIELD_BYTES = 64
+MAX_PARTS = 4
+MAX_HEADER_BYTES = 2048  # per part: Content-Disposition and Content-Type fit easily
+CONTROL_CHARS = dict.fromkeys(range(32)) | {127: None}
 # Headers, boundaries and the small fields around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 
@@ -61,19 +65,36 @@ class _UploadParser:
         self.digest = hashlib.sha256()
         self.seen_file = False
         self.file_done = False
+        self.parts = 0
+        self.header_bytes = 0
 
     def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise APIError(
+                400,
+                "Too many form fields: send 'file' and, optionally, 'type'",
+                code="invalid_request",
+            )
         self.part = _Part()
 
+    def _header_room(self, added: int) -> None:
+        self.header_bytes += added
+        if self.header_bytes > MAX_HEADER_BYTES:
+            raise APIError(400, "Form part headers are too long", code="invalid_request")
+
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_room(end - start)
         self.part.header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_room(end - start)
         self.part.header_value += data[start:end]
 
     def on_header_end(self) -> None:
         name = self.part.header_field.decode("latin-1").strip().lower()
-        self.part.headers[name] = self.part.header_value.decode("utf-8", "replace")
+        # Latin-1 round-trips every byte; the filename's UTF-8 is decoded once parsed.
+        self.part.headers[name] = self.part.header_value.decode("latin-1")
         self.part.header_field.clear()
         self.part.header_value.clear()
 
@@ -88,7 +109,9 @@ class _UploadParser:
                 )
             self.seen_file = True
             filename = options.get(b"filename")
-            self.result.filename = filename.decode("utf-8", "replace")[:255] if filename else None
+            if filename:
+                clean = filename.decode("utf-8", "replace").translate(CONTROL_CHARS)
+                self.result.filename = clean[:255] or None
             self.file = self.result.path.open("wb")
         elif name != "type":
             raise APIError(
@@ -200,14 +223,26 @@ async def _parse(request: Request, boundary: bytes, handler: _UploadParser) -> N
             "on_part_end",
         )
     }
-    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+    budget = handler.cap + FORM_OVERHEAD_BYTES  # the file plus small fields, however sent
+    received = 0
     try:
+        parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
         async for chunk in request.stream():
+            received += len(chunk)
+            if received > budget:
+                raise APIError(
+                    413,
+                    f"File is larger than the {_megabytes(handler.cap)} upload limit",
+                    code="too_large",
+                    field="file",
+                )
             if chunk:
                 parser.write(chunk)
         parser.finalize()
-    except MultipartParseError:
+    except (FormParserError, UnicodeError):
         raise APIError(400, "Malformed multipart body", code="invalid_request") from None
+    except ClientDisconnect:
+        raise APIError(400, "The upload was interrupted", code="upload_interrupted") from None
     handler.close()
     result = handler.result
     if not handler.file_done:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
+from videostudio import flows
 from videostudio.assets import service
 from videostudio.assets.schemas import (
     AssetCreatedResponse,
@@ -14,7 +15,6 @@ from videostudio.assets.schemas import (
     AssetResponse,
     asset_payload,
 )
-from videostudio.assets.upload import receive_upload
 from videostudio.errors import APIError
 from videostudio.jobs.schemas import Pagination
 from videostudio.jobs.service import MAX_HISTORY_OFFSET
@@ -55,21 +55,13 @@ UPLOAD_BODY = {
             "description": "The account already had these exact bytes: that asset, with "
             "deduplicated true",
         },
-        **errors(400, 401, 413),
+        **errors(400, 401, 413, 429),
     },
     openapi_extra=UPLOAD_BODY,
 )
 async def upload(request: Request) -> APIResponse:
     ctx, account = await authenticated(request)
-    limits = ctx.media_limits
-    caps = {kind: limits.for_kind(kind).max_bytes for kind in ("image", "video", "audio")}
-    received = await receive_upload(
-        request,
-        ctx.storage.staging_path(".upload"),
-        caps=caps,
-        default_cap=limits.largest_max_bytes,
-    )
-    created = await service.create_from_upload(ctx, account.id, received)
+    created = await flows.upload_asset(ctx, account, request)
     return APIResponse(
         {
             "success": True,

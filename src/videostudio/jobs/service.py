@@ -152,7 +152,10 @@ async def insert_pending(
 ) -> None:
     """Queue the jobs of one request, inside the transaction that charges for them."""
     now = utcnow()
-    for job_id in job_ids:
+    for index, job_id in enumerate(job_ids):
+        # Later jobs of a batch carry their index, so an engine can make each one different
+        # (the first stays identical to the same request sent alone).
+        job_params = {**params, "batch_index": index} if index else params
         await tx.execute(
             INSERT_JOB,
             {
@@ -163,7 +166,7 @@ async def insert_pending(
                 "model_slug": model_slug,
                 "mode": mode,
                 "source": source,
-                "params": params,
+                "params": job_params,
                 "provider": provider,
                 "provider_meta": {"engine": provider},
                 "credits_charged": price_per_job,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FOLDERS = ("results", "frames", "assets")
-KEY_RE = re.compile(
+KEY_RE = re.compile(  # always used with fullmatch: "$" would accept a trailing newline
     r"^(results|frames|assets)/[A-Za-z0-9_\-]{16,64}\."
     r"(mp4|mov|webm|png|jpg|webp|gif|mp3|wav|m4a)$"
 )
@@ -92,7 +92,7 @@ class LocalStorage(MediaStorage):
         self.tmp = root / ".tmp"
 
     def _path(self, key: str) -> Path:
-        if not KEY_RE.match(key):
+        if not KEY_RE.fullmatch(key):
             raise ValueError(f"invalid media key {key!r}")
         return self.root / key
 
@@ -120,7 +120,10 @@ class LocalStorage(MediaStorage):
         cutoff = time.time() - older_than_seconds
         removed = 0
         for path in self.tmp.iterdir():
-            if path.stat().st_mtime >= cutoff:
+            try:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:  # another process just moved it into place
                 continue
             if path.is_dir():  # a crashed job's download folder
                 shutil.rmtree(path, ignore_errors=True)
@@ -165,6 +168,6 @@ class LocalStorage(MediaStorage):
         with os.scandir(directory) as entries:
             for entry in entries:
                 key = f"{folder}/{entry.name}"
-                if entry.is_file() and KEY_RE.match(key):
+                if entry.is_file() and KEY_RE.fullmatch(key):
                     stat = entry.stat()
                     yield StoredFile(key=key, bytes=stat.st_size, modified=stat.st_mtime)

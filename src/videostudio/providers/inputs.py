@@ -89,7 +89,13 @@ class InputResolver:
             async with gate:
                 return await self._resolve_one(index, item, stored, workdir)
 
-        return list(await asyncio.gather(*(one(i, item) for i, item in enumerate(refs))))
+        # A task group cancels the other downloads as soon as one input fails.
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(i, item)) for i, item in enumerate(refs)]
+        except* InputUnavailable as failed:
+            raise failed.exceptions[0] from None
+        return [task.result() for task in tasks]
 
     async def _resolve_one(
         self, index: int, item: InputRef, stored: dict[str, StoredAsset], workdir: Path

@@ -202,9 +202,13 @@ class SandboxProvider(Provider):
         except BaseException:
             self._discard(keys)
             raise
-        for key in keys:
-            self.storage.commit(key)
-        meta = self._meta(job, spec, result, inputs, video_key)
+        try:
+            for key in keys:
+                self.storage.commit(key)
+            meta = self._meta(job, spec, result, inputs, video_key)
+        except BaseException:
+            self._discard(keys)
+            raise
         return ProviderUpdate(
             status=ProviderStatus.SUCCEEDED,
             progress=100,

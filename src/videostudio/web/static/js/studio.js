@@ -657,8 +657,9 @@ async function uploadInto(fileInput, urlInput) {
   showError(el.formError, null);
   try {
     const form = new FormData();
-    form.append("file", file);
+    // "type" first: the server then applies that kind's size cap while the file streams in.
     form.append("type", fileInput.dataset.kind);
+    form.append("file", file);
     const result = await api(data.paths.assets, { method: "POST", form });
     urlInput.value = result.asset.asset_id;
     urlInput.title = `${file.name} · ${formatNumber(result.asset.bytes)} bytes`;

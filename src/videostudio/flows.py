@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import Request
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from videostudio.accounts import service as accounts
 from videostudio.accounts.cache import CachedAccount
@@ -293,6 +294,15 @@ async def prune_media(
     return report
 
 
+def _past(
+    moment: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None],
+    key: InstrumentedAttribute[str],
+    after: tuple[datetime | None, str],
+) -> ColumnElement[bool]:
+    """Keyset pagination: rows ordered by (moment, key) strictly after ``after``."""
+    return (moment > after[0]) | ((moment == after[0]) & (key > after[1]))
+
+
 async def _prune_results(
     ctx: AppContext, cutoff: datetime, now: datetime, report: PruneReport
 ) -> None:
@@ -312,10 +322,7 @@ async def _prune_results(
             .limit(PRUNE_BATCH)
         )
         if after is not None:
-            query = query.where(
-                (Job.completed_at > after[0])
-                | ((Job.completed_at == after[0]) & (Job.id > after[1]))
-            )
+            query = query.where(_past(Job.completed_at, Job.id, after))
         async with ctx.db.read() as session:
             rows = (await session.execute(query)).all()
         if not rows:
@@ -356,10 +363,7 @@ async def _prune_assets(ctx: AppContext, cutoff: datetime, report: PruneReport) 
             .limit(PRUNE_BATCH)
         )
         if after is not None:
-            query = query.where(
-                (Asset.created_at > after[0])
-                | ((Asset.created_at == after[0]) & (Asset.id > after[1]))
-            )
+            query = query.where(_past(Asset.created_at, Asset.id, after))
         async with ctx.db.read() as session:
             expired = list(await session.scalars(query))
         if not expired:

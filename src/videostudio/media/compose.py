@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
@@ -94,10 +95,12 @@ from videostudio.media.render import (
     Scene,
     Synth,
     encode_clip,
+    even_down,
     explicit_ratio,
     frame_planes,
     output_size,
     rgb_to_yuv,
+    round_even,
     short_side,
     validate_spec,
 )
@@ -189,8 +192,8 @@ def fit_output_size(
         return output_size(aspect_ratio, quality_mode)
     short = short_side(quality_mode)
     if src_w >= src_h:
-        return min(_round_even(short * src_w / src_h), _MAX_SIDE), short
-    return short, min(_round_even(short * src_h / src_w), _MAX_SIDE)
+        return min(round_even(short * src_w / src_h), _MAX_SIDE), short
+    return short, min(round_even(short * src_h / src_w), _MAX_SIDE)
 
 
 def media_size(path: Path) -> tuple[int, int]:
@@ -327,26 +330,19 @@ class _Capture:
             self.last = frame_to_rgb(frame)
 
 
-def _round_even(value: float) -> int:
-    return max(2, math.floor(value / 2.0 + 0.5) * 2)
-
-
-def _even(value: float) -> int:
-    return math.floor(value / 2.0) * 2
-
-
 # --------------------------------------------------------------------------------------------
 # Layers: each renders the full picture for frame ``index`` into yuv420p planes
 # --------------------------------------------------------------------------------------------
 
 
-class _Layer:
+class _Layer(ABC):
     """A picture source: :meth:`render` writes frame ``index`` over all of ``out``."""
 
+    @abstractmethod
     def render(self, index: int, out: Planes) -> None:
-        raise NotImplementedError
+        """Write frame ``index``."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most layers hold nothing to release
         """Release open inputs (decoders)."""
 
 
@@ -676,7 +672,7 @@ class _Motion(_Layer):
         cy = self.height * (0.5 + 0.5 * (py - 0.5) + sway_y)
         x = min(max(cx - cw / 2.0, margin), self.width - cw - margin)
         y = min(max(cy - ch / 2.0, margin), self.height - ch - margin)
-        self.card.blend(out, _even(x), _even(y))
+        self.card.blend(out, even_down(x), even_down(y))
 
     def _track(self, luma: U8) -> None:
         small = luma[::8, ::8].astype(np.int16)
@@ -704,7 +700,7 @@ def _card(img: Image.Image, width: int, height: int) -> Overlay:
     if card_w > 0.44 * width:
         card_w = 0.44 * width
         card_h = card_w / aspect
-    cw, ch = max(8, _even(card_w)), max(8, _even(card_h))
+    cw, ch = max(8, even_down(card_w)), max(8, even_down(card_h))
     short = min(width, height)
     rim = max(2, short // 160)
     radius = max(3, min(cw, ch) // 10)

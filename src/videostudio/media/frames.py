@@ -45,7 +45,7 @@ from videostudio.media.probe import (
     open_input,
     probe_video,
 )
-from videostudio.media.render import Planes, frame_planes, rgb_to_yuv
+from videostudio.media.render import Planes, frame_planes, rgb_to_yuv, round_even
 
 __all__ = [
     "StillImage",
@@ -238,8 +238,8 @@ class StillImage:
         self._src: tuple[Image.Image, Image.Image, Image.Image] | None = None
         self._src_w = self._src_h = 0
         if self.max_zoom > 1.0:
-            sw = _even_round(width * self.max_zoom)
-            sh = _even_round(height * self.max_zoom)
+            sw = round_even(width * self.max_zoom)
+            sh = round_even(height * self.max_zoom)
             y, u, v = rgb_to_planes(_fit(img, sw, sh))
             self._src = (Image.fromarray(y, "L"), Image.fromarray(u, "L"), Image.fromarray(v, "L"))
             self._src_w, self._src_h = sw, sh
@@ -300,10 +300,6 @@ def _resize_pool() -> ThreadPoolExecutor:
         if not _POOL:
             _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-resize"))
         return _POOL[0]
-
-
-def _even_round(value: float) -> int:
-    return max(2, math.floor(value / 2.0 + 0.5) * 2)
 
 
 def _why(exc: BaseException) -> str:

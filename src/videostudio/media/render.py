@@ -148,7 +148,8 @@ class RenderResult:
     bytes: int  # size of the written file
 
 
-def _round_even(value: float) -> int:
+def round_even(value: float) -> int:
+    """The nearest even number, at least 2 (yuv420p needs even sizes)."""
     return max(2, math.floor(value / 2.0 + 0.5) * 2)
 
 
@@ -171,8 +172,8 @@ def output_size(aspect_ratio: str | None, quality_mode: str | None) -> tuple[int
     short = short_side(quality_mode)
     a, b = _parse_ratio(aspect_ratio)
     if a >= b:
-        return _round_even(short * a / b), short
-    return short, _round_even(short * b / a)
+        return round_even(short * a / b), short
+    return short, round_even(short * b / a)
 
 
 def short_side(quality_mode: str | None) -> int:
@@ -694,8 +695,8 @@ class Scene:
         lines = _wrap(text, font, inner, max_lines)
         rgba = _panel(lines, font, size, (255, 255, 255), (10, 10, 14, 150))
         self.caption = Overlay(rgba)
-        self.caption_x = _even((self.w - self.caption.w) / 2)
-        self.caption_y = _even(self.h - self.caption.h - max(8, short // 18))
+        self.caption_x = even_down((self.w - self.caption.w) / 2)
+        self.caption_y = even_down(self.h - self.caption.h - max(8, short // 18))
 
     # -- badge: "SANDBOX" in the top-left corner -----------------------------------------------
 
@@ -754,8 +755,8 @@ class Scene:
         self.tc_digit_x = [x_positions[i] for i in range(n_dynamic) if template[i].isdigit()]
         self.tc_pad_y = pad_y
         self.tc_cell_h = cell_h
-        self.tc_x = _even(self.w - panel_w - max(4, short // 40))
-        self.tc_y = _even(max(4, short // 40))
+        self.tc_x = even_down(self.w - panel_w - max(4, short // 40))
+        self.tc_y = even_down(max(4, short // 40))
         self.tc_w, self.tc_h = panel_w, panel_h
         if self.tc_x < 0 or self.tc_w > self.w or self.tc_y + self.tc_h > self.h:
             self.tc_w = 0  # frame too small for a timecode; the progress bar still shows time
@@ -796,7 +797,7 @@ class Scene:
         for sprite, fx, fy, px, py_phase, ax, ay in self.sprites:
             cx = w * (0.5 + ax * math.sin(2.0 * math.pi * fx * t + px))
             cy = h * (0.45 + ay * math.sin(2.0 * math.pi * fy * t + py_phase))
-            sprite.blend(planes, _even(cx - sprite.w / 2), _even(cy - sprite.h / 2))
+            sprite.blend(planes, even_down(cx - sprite.w / 2), even_down(cy - sprite.h / 2))
 
     def draw_overlays(self, planes: Planes, index: int, opacity: int = 256) -> None:
         """Caption, timecode and progress bar at ``opacity``/256, then the badge (always opaque).
@@ -855,14 +856,15 @@ class Scene:
     def _draw_progress(self, planes: Planes, index: int) -> None:
         py, pu, pv = planes
         bh = self.bar_h
-        filled = _even(self.w * (index + 1) / self.total) if index + 1 < self.total else self.w
+        filled = even_down(self.w * (index + 1) / self.total) if index + 1 < self.total else self.w
         for plane, div, k in ((py, 1, 0), (pu, 2, 1), (pv, 2, 2)):
             rows = plane[(self.h - bh) // div :]
             rows[:, : filled // div] = self.bar_fill[k]
             rows[:, filled // div :] = self.bar_track[k]
 
 
-def _even(value: float) -> int:
+def even_down(value: float) -> int:
+    """The even number at or below ``value``."""
     return math.floor(value / 2.0) * 2
 
 
@@ -887,7 +889,7 @@ def frame_planes(frame: av.VideoFrame, width: int, height: int) -> Planes:
 
 
 def _badge_margin(short: int) -> int:
-    return _even(max(4, short // 40))
+    return even_down(max(4, short // 40))
 
 
 def _badge_panel(short: int) -> npt.NDArray[np.float64]:

@@ -27,6 +27,7 @@ from tests.conftest import Harness
 from tests.https_server import HTTPSFileServer
 from tests.jobs.inputs_support import media_overrides, media_path, run_job
 from tests.samples import clip_bytes, image_array, image_bytes, psnr, tone_wav_bytes
+from videostudio.jobs.worker import Worker
 from videostudio.media.render import badge_rect
 
 pytestmark = pytest.mark.slow
@@ -292,3 +293,53 @@ async def test_asset_and_url_to_the_same_bytes_give_the_same_video(
     ]
     assert digests[0] == digests[1]
     assert by_url["result_urls"] != by_asset["result_urls"]
+
+
+async def test_motion_control_and_legacy_with_assets(harness: Harness, tmp_path: Path) -> None:
+    """asset:// IDs work in every field kind, also through the legacy endpoint's names."""
+    _, key = await harness.account(credits=10_000)
+    headers = {"Authorization": f"Bearer {key}"}
+
+    async def asset(name: str, data: bytes) -> str:
+        response = await harness.client.post(
+            "/api/v1/assets/", files={"file": (name, data)}, headers=headers
+        )
+        assert response.status_code == 201, response.text
+        ref: str = response.json()["asset"]["asset_id"]
+        return ref
+
+    character = await asset("c.png", image_bytes(400, 600, seed=21))
+    motion = await asset("m.mp4", clip_bytes(tmp_path, seconds=4, prompt="moves"))
+    job = await run_job(
+        harness,
+        key,
+        model_slug="kling_3_0_motion_control",
+        quality_mode="720p",
+        duration_seconds=3,
+        input_image_urls=[character],
+        input_video_urls=[motion],
+    )
+    await check_common(harness, job, (1280, 720), 3, audio=False)
+    assert [item["source"] for item in job["provider_meta"]["inputs"]] == ["asset", "asset"]
+
+    legacy = await harness.client.post(
+        "/api/v1/generate/video/",
+        json={
+            "video_model": "kling_3_0_motion_control",
+            "quality_mode": "720p",
+            "duration_seconds": 3,
+            "source_image_urls": [character],
+            "video_urls": [motion],
+        },
+        headers=headers,
+    )
+    assert legacy.status_code == 200, legacy.text
+    await Worker(harness.ctx).run_once()
+    job_id = legacy.json()["data"]["generation_id"]
+    done = (await harness.status(key, job_id)).json()["job"]
+    assert done["status"] == "completed", done
+    # Same inputs, same parameters: the legacy request renders the very same video.
+    assert (
+        media_path(harness, done["result_urls"][0]).read_bytes()
+        == media_path(harness, job["result_urls"][0]).read_bytes()
+    )

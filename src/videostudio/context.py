@@ -68,12 +68,10 @@ def media_limits(settings: Settings) -> MediaLimits:
     )
 
 
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    """How the worker downloads https:// inputs (the byte cap is set per input kind)."""
+def fetch_policy(settings: Settings, limits: MediaLimits) -> FetchPolicy:
+    """How the worker downloads https:// inputs (the resolver narrows the cap per input kind)."""
     return FetchPolicy(
-        max_bytes=int(
-            max(settings.image_max_mb, settings.video_max_mb, settings.audio_max_mb) * MB
-        ),
+        max_bytes=limits.largest_max_bytes,
         connect_timeout=settings.fetch_connect_timeout_seconds,
         total_timeout=settings.fetch_timeout_seconds,
         max_redirects=settings.fetch_max_redirects,
@@ -94,7 +92,7 @@ def build_context(settings: Settings) -> AppContext:
         sqlite_synchronous=settings.sqlite_synchronous.upper(),
     )
     limits = media_limits(settings)
-    resolver = InputResolver(storage, limits, fetch_policy(settings), stored_lookup(db))
+    resolver = InputResolver(storage, limits, fetch_policy(settings, limits), stored_lookup(db))
     providers = ProviderRegistry([SandboxProvider(storage, catalog, resolver)])
     for model in catalog.models.values():
         providers.route(model)

@@ -42,8 +42,12 @@ def new_asset_id() -> str:
 
 
 def parse_ref(ref: str) -> str:
-    """The bare ID of ``asset://ID`` (a bare ID is accepted as it is)."""
-    return ref[len(ASSET_SCHEME) :] if ref.startswith(ASSET_SCHEME) else ref
+    """The bare ID of ``asset://ID`` (a bare ID is accepted as it is). In a URL path the scheme
+    may arrive as ``asset:/ID`` or ``asset:ID``, depending on the client's normalisation."""
+    for prefix in (ASSET_SCHEME, "asset:/", "asset:"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
 
 
 @dataclass(frozen=True)

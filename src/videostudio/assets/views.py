@@ -16,7 +16,7 @@ from videostudio.assets.schemas import (
     asset_payload,
 )
 from videostudio.errors import APIError
-from videostudio.jobs.schemas import Pagination
+from videostudio.jobs.schemas import pagination_payload, start_offset
 from videostudio.jobs.service import MAX_HISTORY_OFFSET
 from videostudio.web.deps import authenticated
 from videostudio.web.responses import APIResponse, errors
@@ -86,24 +86,16 @@ async def list_assets(
     kind: Annotated[Literal["image", "video", "audio"] | None, Query()] = None,
 ) -> APIResponse:
     ctx, account = await authenticated(request)
-    if offset is None:
-        offset = (page - 1) * limit if page else 0
+    offset = start_offset(limit, offset, page)
     result = await service.list_page(ctx.db, account.id, limit=limit, offset=offset, kind=kind)
     base = media_base(ctx, request)
-    has_more = offset + len(result.assets) < result.total
-    pagination = Pagination(
-        limit=limit,
-        offset=offset,
-        page=offset // limit + 1,
-        total=result.total,
-        has_more=has_more,
-        next_offset=offset + len(result.assets) if has_more else None,
-    )
     return APIResponse(
         {
             "success": True,
             "assets": [asset_payload(asset, base) for asset in result.assets],
-            "pagination": pagination.model_dump(),
+            "pagination": pagination_payload(
+                limit=limit, offset=offset, returned=len(result.assets), total=result.total
+            ),
         }
     )
 
@@ -116,7 +108,7 @@ async def list_assets(
 )
 async def get_asset(asset_id: str, request: Request) -> APIResponse:
     ctx, account = await authenticated(request)
-    asset = await service.get(ctx.db, account.id, _clean(asset_id))
+    asset = await service.get(ctx.db, account.id, asset_id.rstrip("/"))
     if asset is None:
         raise APIError(404, service.ASSET_NOT_FOUND, code="asset_not_found")
     return APIResponse({"success": True, "asset": asset_payload(asset, media_base(ctx, request))})
@@ -130,17 +122,7 @@ async def get_asset(asset_id: str, request: Request) -> APIResponse:
 )
 async def delete_asset(asset_id: str, request: Request) -> APIResponse:
     ctx, account = await authenticated(request)
-    asset = await service.remove(ctx, account.id, _clean(asset_id))
+    asset = await service.remove(ctx, account.id, asset_id.rstrip("/"))
     if asset is None:
         raise APIError(404, service.ASSET_NOT_FOUND, code="asset_not_found")
     return APIResponse({"success": True, "deleted": asset.ref})
-
-
-def _clean(raw: str) -> str:
-    """``asset://ID/`` arrives through the path converter as ``asset:/ID/`` or ``asset://ID/``
-    depending on the client's normalisation; the bare ID is what matters."""
-    value = raw.rstrip("/")
-    for prefix in ("asset://", "asset:/", "asset:"):
-        if value.startswith(prefix):
-            return value[len(prefix) :]
-    return value

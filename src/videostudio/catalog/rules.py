@@ -254,13 +254,19 @@ def _quality(model: ModelSpec, value: str | None) -> str | None:
     return value
 
 
+def allowed_durations(model: ModelSpec, quality: str | None, orientation: str | None) -> list[int]:
+    """The durations ``model`` accepts with this quality mode and character orientation."""
+    allowed = model.durations_by_quality.get(quality or "", model.allowed_durations)
+    if orientation in model.character_orientations:
+        limit = model.character_orientations[orientation]
+        allowed = [seconds for seconds in allowed if seconds <= limit]
+    return allowed
+
+
 def _duration(
     model: ModelSpec, value: int | None, quality: str | None, orientation: str | None
 ) -> int:
-    allowed = model.durations_by_quality.get(quality or "", model.allowed_durations)
-    if orientation is not None:
-        limit = model.character_orientations[orientation]
-        allowed = [seconds for seconds in allowed if seconds <= limit]
+    allowed = allowed_durations(model, quality, orientation)
     if value is None:
         if model.duration_required:
             raise _choice_error(

@@ -50,6 +50,26 @@ class Pagination(BaseModel):
     next_offset: int | None
 
 
+def start_offset(limit: int, offset: int | None, page: int | None) -> int:
+    """``offset`` if given, else the first row of ``page`` (1-based), else 0."""
+    if offset is not None:
+        return offset
+    return (page - 1) * limit if page else 0
+
+
+def pagination_payload(*, limit: int, offset: int, returned: int, total: int) -> dict[str, Any]:
+    """The ``pagination`` object of a listing that returned ``returned`` rows from ``offset``."""
+    has_more = offset + returned < total
+    return {
+        "limit": limit,
+        "offset": offset,
+        "page": offset // limit + 1,
+        "total": total,
+        "has_more": has_more,
+        "next_offset": offset + returned if has_more else None,
+    }
+
+
 class HistoryResponse(BaseModel):
     success: Literal[True] = True
     jobs: list[JobOut]

@@ -20,6 +20,8 @@ from videostudio.jobs.schemas import (
     QuoteResponse,
     StatusResponse,
     job_payload,
+    pagination_payload,
+    start_offset,
 )
 from videostudio.web.deps import authenticated, json_body, json_body_openapi
 from videostudio.web.responses import APIResponse, errors
@@ -137,8 +139,7 @@ async def history(
             code="invalid_request",
             field="status",
         )
-    if offset is None:
-        offset = (page - 1) * limit if page else 0
+    offset = start_offset(limit, offset, page)
     result = await service.history(
         ctx.db,
         account_id=account.id,
@@ -148,19 +149,13 @@ async def history(
         model_slug=model_slug,
     )
     base = media_base(ctx, request)
-    has_more = offset + len(result.jobs) < result.total
     return APIResponse(
         {
             "success": True,
             "jobs": [job_payload(job, base) for job in result.jobs],
-            "pagination": {
-                "limit": limit,
-                "offset": offset,
-                "page": offset // limit + 1,
-                "total": result.total,
-                "has_more": has_more,
-                "next_offset": offset + len(result.jobs) if has_more else None,
-            },
+            "pagination": pagination_payload(
+                limit=limit, offset=offset, returned=len(result.jobs), total=result.total
+            ),
         }
     )
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from videostudio.assets.models import ASSET_SCHEME
 from videostudio.media.fetch import FetchError, FetchPolicy, download
 from videostudio.media.inspect import (
     MediaInfo,
@@ -27,7 +28,6 @@ from videostudio.media.inspect import (
 )
 from videostudio.media.storage import MediaStorage
 
-ASSET_SCHEME = "asset://"
 PARALLEL_DOWNLOADS = 4
 
 
@@ -108,14 +108,7 @@ class InputResolver:
             source: Literal["asset", "url"] = "asset"
             sha256 = asset.sha256
         else:
-            policy = FetchPolicy(
-                max_bytes=self.limits.for_kind(item.kind).max_bytes,
-                connect_timeout=self.fetch_policy.connect_timeout,
-                total_timeout=self.fetch_policy.total_timeout,
-                max_redirects=self.fetch_policy.max_redirects,
-                allowed_networks=self.fetch_policy.allowed_networks,
-                ca_bundle=self.fetch_policy.ca_bundle,
-            )
+            policy = replace(self.fetch_policy, max_bytes=self.limits.for_kind(item.kind).max_bytes)
             try:
                 downloaded = await download(item.ref, workdir / f"input-{index}", policy)
             except FetchError as exc:

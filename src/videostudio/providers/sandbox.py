@@ -19,10 +19,18 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from videostudio.catalog.rules import input_refs
 from videostudio.catalog.service import Catalog
+from videostudio.media.compose import (
+    ComposeResult,
+    ComposeSpec,
+    InputMediaError,
+    fit_output_size,
+    render_job,
+)
+from videostudio.media.probe import probe_video
 from videostudio.media.storage import MediaStorage, new_key
 from videostudio.providers.base import (
     JobSpec,
@@ -32,9 +40,6 @@ from videostudio.providers.base import (
     ProviderUpdate,
 )
 from videostudio.providers.inputs import InputRef, InputResolver, InputUnavailable, LocalInput
-
-if TYPE_CHECKING:
-    from videostudio.media.compose import ComposeResult, ComposeSpec
 
 FPS = 24
 # Share of the progress bar spent fetching inputs before rendering starts.
@@ -142,13 +147,6 @@ class SandboxProvider(Provider):
     async def _render(
         self, job: JobSpec, inputs: list[LocalInput], progress: ProgressCallback
     ) -> ProviderUpdate:
-        from videostudio.media.compose import (
-            ComposeSpec,
-            InputMediaError,
-            fit_output_size,
-            render_job,
-        )
-
         params = job.params
         fields = plan(job, inputs)
         duration = int(params["duration_seconds"])
@@ -230,8 +228,6 @@ class SandboxProvider(Provider):
         inputs: list[LocalInput],
         video_key: str,
     ) -> dict[str, Any]:
-        from videostudio.media.probe import probe_video
-
         path = self.storage.local_path(video_key)
         probe = probe_video(path) if path else None
         duration = probe.duration_seconds if probe else result.duration_seconds

@@ -300,9 +300,7 @@ def preset_request(model: ModelSpec) -> dict[str, Any]:
         body["aspect_ratio"] = model.aspect_ratios[0]
     quality = model.quality_modes[0] if model.quality_modes else None
     orientation = next(iter(model.character_orientations), None)
-    allowed = model.durations_by_quality.get(quality or "", model.allowed_durations)
-    if orientation is not None:
-        allowed = [s for s in allowed if s <= model.character_orientations[orientation]]
+    allowed = rules.allowed_durations(model, quality, orientation)
     body["duration_seconds"] = 5 if 5 in allowed else (allowed or [model.default_duration])[0]
     if quality is not None:
         body["quality_mode"] = quality
@@ -316,16 +314,6 @@ def preset_request(model: ModelSpec) -> dict[str, Any]:
         urls = [_example_url(spec.kind, i, count) for i in range(count)]
         body[name] = urls if name in URL_LIST_FIELDS else urls[0]
     return body
-
-
-def _allowed_durations_after(model: ModelSpec, body: dict[str, Any]) -> list[int]:
-    allowed = model.durations_by_quality.get(
-        body.get("quality_mode") or "", model.allowed_durations
-    )
-    orientation = body.get("character_orientation")
-    if orientation in model.character_orientations:
-        allowed = [s for s in allowed if s <= model.character_orientations[orientation]]
-    return allowed
 
 
 def _job_example(
@@ -370,7 +358,10 @@ def model_page_data(model: ModelSpec, catalog: Catalog, origin: str) -> dict[str
         message = exc.error if isinstance(exc, APIError) else str(exc)
         return {"request": body, "valid": False, "error": message, "examples": {}}
     price = validated.quote.total
-    invalid = dict(body, duration_seconds=max(_allowed_durations_after(model, body)) + 1)
+    allowed = rules.allowed_durations(
+        model, body.get("quality_mode"), body.get("character_orientation")
+    )
+    invalid = dict(body, duration_seconds=max(allowed) + 1)
     try:
         rules.validate(catalog, model, GenerateRequest.model_validate(invalid))
         validation_error = APIError(400, "Invalid duration for this model", code="invalid_duration")
